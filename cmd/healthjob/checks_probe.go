@@ -1,0 +1,4 @@
+package main
+
+// probeCheckTypes are the check types of this group; see checkTypes.
+var probeCheckTypes = map[string]checkType{}

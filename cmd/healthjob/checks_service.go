@@ -1,0 +1,4 @@
+package main
+
+// serviceCheckTypes are the check types of this group; see checkTypes.
+var serviceCheckTypes = map[string]checkType{}

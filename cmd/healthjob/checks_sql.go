@@ -1,0 +1,4 @@
+package main
+
+// sqlCheckTypes are the check types of this group; see checkTypes.
+var sqlCheckTypes = map[string]checkType{}

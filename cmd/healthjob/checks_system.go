@@ -1,0 +1,4 @@
+package main
+
+// systemCheckTypes are the check types of this group; see checkTypes.
+var systemCheckTypes = map[string]checkType{}

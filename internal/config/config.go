@@ -1,0 +1,365 @@
+// Package config reads healthjob's settings: a YAML file whose top-level keys
+// are the spec's setting names, overridden by environment variables of the
+// same names, with ${VAR} expansion in the file and NAME_FILE secrets. It
+// decodes strictly, so every mistake is reported as one line that names the
+// setting and, for the file, its line. It knows nothing of the check types:
+// each check's options stay raw until its constructor decodes them.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultFile is read when no file is named and it exists.
+const DefaultFile = "healthjob.yaml"
+
+// Config holds every setting. The yaml tag of a field is both its key in the
+// file and the name of the environment variable that overrides it.
+type Config struct {
+	// The spec's settings.
+	HealthCheckInterval    Duration `yaml:"HEALTH_CHECK_INTERVAL"`
+	PersistHealthCheckData bool     `yaml:"PERSIST_HEALTH_CHECK_DATA"`
+	SyncHealthCheckData    bool     `yaml:"SYNC_HEALTH_CHECK_DATA"`
+	SyncServerURL          string   `yaml:"SYNC_SERVER_URL" secret:"url"`
+	SyncAppID              string   `yaml:"SYNC_APP_ID"`
+
+	// django-health-check's settings.
+	DiskUsageMax     float64             `yaml:"DISK_USAGE_MAX"`
+	MemoryMin        float64             `yaml:"MEMORY_MIN"`
+	WarningsAsErrors bool                `yaml:"WARNINGS_AS_ERRORS"`
+	Subsets          map[string][]string `yaml:"SUBSETS"`
+	MailTimeout      Duration            `yaml:"MAIL_TIMEOUT"`
+
+	// Celery, as django-health-check's celery and celery_ping read them.
+	BrokerURL           string   `yaml:"BROKER_URL" secret:"url"`
+	CeleryBrokerURL     string   `yaml:"CELERY_BROKER_URL" secret:"url"`
+	CeleryResultBackend string   `yaml:"CELERY_RESULT_BACKEND" secret:"url"`
+	CeleryTimeout       Duration `yaml:"HEALTHCHECK_CELERY_TIMEOUT"`
+	CeleryResultTimeout Duration `yaml:"HEALTHCHECK_CELERY_RESULT_TIMEOUT"`
+	CeleryQueueTimeout  Duration `yaml:"HEALTHCHECK_CELERY_QUEUE_TIMEOUT"`
+	CeleryPriority      *int     `yaml:"HEALTHCHECK_CELERY_PRIORITY"`
+	CeleryPingTimeout   Duration `yaml:"HEALTHCHECK_CELERY_PING_TIMEOUT"`
+
+	// healthjob's own settings.
+	DatabaseURL            string   `yaml:"DATABASE_URL" secret:"url"`
+	DatabaseAutoMigrate    bool     `yaml:"DATABASE_AUTO_MIGRATE"`
+	HealthCheckTimeout     Duration `yaml:"HEALTH_CHECK_TIMEOUT"`
+	HealthCheckConcurrency int      `yaml:"HEALTH_CHECK_CONCURRENCY"`
+	SyncTimeout            Duration `yaml:"SYNC_TIMEOUT"`
+
+	// Checks lists the checks to run; nil means the default set.
+	Checks []Check `yaml:"checks"`
+
+	// File is the file the settings were read from, "" for none.
+	File string `yaml:"-"`
+}
+
+// Default returns the settings of a fresh install: the spec's defaults, a
+// SQLite database in the working directory, and no checks declared.
+func Default() *Config {
+	return &Config{
+		HealthCheckInterval: Duration(5 * time.Second),
+		DiskUsageMax:        90,
+		MemoryMin:           100,
+		WarningsAsErrors:    true,
+		MailTimeout:         Duration(15 * time.Second),
+		CeleryTimeout:       Duration(3 * time.Second),
+		CeleryPingTimeout:   Duration(time.Second),
+		DatabaseURL:         "sqlite:healthjob.db",
+		DatabaseAutoMigrate: true,
+		HealthCheckTimeout:  Duration(10 * time.Second),
+		SyncTimeout:         Duration(5 * time.Second),
+	}
+}
+
+// DefaultChecks is the set that runs when the configuration declares none:
+// only checks that need no outside service, so a new install works at once.
+func DefaultChecks() []Check {
+	return []Check{{Type: "db"}, {Type: "db_heartbeat"}, {Type: "storage"}, {Type: "disk"}, {Type: "memory"}}
+}
+
+// Load reads the settings: defaults, then the file (path, or DefaultFile when
+// path is "" and it exists), then the environment (getenv, usually os.Getenv),
+// then validates them. Every error is one line naming the setting.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	cfg := Default()
+	explicit := path != ""
+	if !explicit {
+		path = DefaultFile
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		cfg.File = path
+		if err := cfg.parse(data, getenv); err != nil {
+			return nil, err
+		}
+	case explicit || !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("config file: %v", unwrapPath(err))
+	}
+	if err := cfg.applyEnv(getenv); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// Parse reads settings from YAML data over the defaults, without the
+// environment and without validation; for tests and for embedding.
+func Parse(data []byte, getenv func(string) string) (*Config, error) {
+	cfg := Default()
+	return cfg, cfg.parse(data, getenv)
+}
+
+func (c *Config) where(line int) string {
+	name := c.File
+	if name == "" {
+		name = "config"
+	}
+	return fmt.Sprintf("%s:%d", name, line)
+}
+
+func (c *Config) parse(data []byte, getenv func(string) string) error {
+	data, err := expand(data, getenv, c.where)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: not valid YAML: %s", c.where(0), strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(doc.Content) == 0 {
+		return nil // an empty file keeps the defaults
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: want a mapping of settings at the top of the file, got %s", c.where(root.Line), describe(root))
+	}
+	var checks *yaml.Node
+	settings := &yaml.Node{Kind: yaml.MappingNode, Line: root.Line}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "checks" {
+			checks = root.Content[i+1]
+			continue
+		}
+		settings.Content = append(settings.Content, root.Content[i], root.Content[i+1])
+	}
+	if err := decodeMapping(settings, c, c.where); err != nil {
+		return err
+	}
+	if checks != nil {
+		return c.parseChecks(checks)
+	}
+	return nil
+}
+
+var reference = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)
+
+// expand replaces ${VAR} and ${VAR:-default} with the environment's values
+// and $$ with $. A reference to an unset variable without a default is an
+// error rather than a silent empty string.
+func expand(data []byte, getenv func(string) string, where func(int) string) ([]byte, error) {
+	var missing error
+	out := reference.ReplaceAllFunc(data, func(m []byte) []byte {
+		if string(m) == "$$" {
+			return []byte("$")
+		}
+		sub := reference.FindSubmatch(m)
+		if v := getenv(string(sub[1])); v != "" {
+			return []byte(v)
+		}
+		if bytes.Contains(m, []byte(":-")) {
+			return sub[2]
+		}
+		if missing == nil {
+			line := 1 + bytes.Count(data[:bytes.Index(data, m)], []byte("\n"))
+			missing = fmt.Errorf("%s: %s is not set in the environment; set it or write ${%s:-default}", where(line), sub[1], sub[1])
+		}
+		return m
+	})
+	return out, missing
+}
+
+// applyEnv overrides settings from environment variables of the same names.
+// NAME_FILE reads a string setting from a file, for secrets.
+func (c *Config) applyEnv(getenv func(string) string) error {
+	fields := fieldsByTag(reflect.ValueOf(c).Elem())
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		f := fields[name]
+		if name == "checks" {
+			continue
+		}
+		raw, from := getenv(name), "environment"
+		if file := getenv(name + "_FILE"); file != "" && f.Kind() == reflect.String {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("%s_FILE (environment): %v", name, unwrapPath(err))
+			}
+			raw, from = strings.TrimRight(string(data), "\r\n"), name+"_FILE"
+		}
+		if raw == "" {
+			continue
+		}
+		node := &yaml.Node{Kind: yaml.ScalarNode, Value: raw}
+		if f.Kind() == reflect.Map {
+			if err := yaml.Unmarshal([]byte(raw), node); err != nil || len(node.Content) == 0 {
+				return fmt.Errorf("%s (%s): want a YAML or JSON mapping such as {\"startup\": [\"DatabaseBackend\"]}, got %q", name, from, raw)
+			}
+			node = node.Content[0]
+		}
+		if err := decodeValue(node, f); err != nil {
+			return fmt.Errorf("%s (%s): %v", name, from, err)
+		}
+	}
+	return nil
+}
+
+// Validate reports the first setting that is out of range or missing.
+func (c *Config) Validate() error {
+	switch {
+	case c.HealthCheckInterval <= 0:
+		return fmt.Errorf("HEALTH_CHECK_INTERVAL: must be more than 0 seconds, got %s", c.HealthCheckInterval)
+	case c.HealthCheckTimeout <= 0:
+		return fmt.Errorf("HEALTH_CHECK_TIMEOUT: must be more than 0, got %s", c.HealthCheckTimeout)
+	case c.SyncTimeout <= 0:
+		return fmt.Errorf("SYNC_TIMEOUT: must be more than 0, got %s", c.SyncTimeout)
+	case c.HealthCheckConcurrency < 0:
+		return fmt.Errorf("HEALTH_CHECK_CONCURRENCY: must be 0 (no bound) or more, got %d", c.HealthCheckConcurrency)
+	case c.DiskUsageMax <= 0 || c.DiskUsageMax > 100:
+		return fmt.Errorf("DISK_USAGE_MAX: must be a percentage above 0 and at most 100, got %g", c.DiskUsageMax)
+	case c.MemoryMin < 0:
+		return fmt.Errorf("MEMORY_MIN: must be 0 MB or more, got %g", c.MemoryMin)
+	case c.DatabaseURL == "":
+		return fmt.Errorf("DATABASE_URL: must not be empty; the default is sqlite:healthjob.db")
+	}
+	if c.SyncHealthCheckData {
+		if c.SyncServerURL == "" {
+			return fmt.Errorf("SYNC_SERVER_URL: setting is not set; SYNC_HEALTH_CHECK_DATA is on and needs the monitoring server's base URL")
+		}
+		if c.SyncAppID == "" {
+			return fmt.Errorf("SYNC_APP_ID: setting is not set; SYNC_HEALTH_CHECK_DATA is on and needs this application's identifier")
+		}
+	}
+	if c.SyncServerURL != "" {
+		u, err := url.Parse(c.SyncServerURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("SYNC_SERVER_URL: want an http:// or https:// base URL, got %q", Redact(c.SyncServerURL))
+		}
+	}
+	for subset, names := range c.Subsets {
+		if len(names) == 0 {
+			return fmt.Errorf("SUBSETS: subset %q lists no checks", subset)
+		}
+	}
+	seen := map[string]bool{}
+	for _, ch := range c.Checks {
+		if ch.Name == "" {
+			continue // the default name is known once the check is built; the registry rejects duplicates then
+		}
+		if seen[ch.Name] {
+			return ch.Errorf("name %q is used by an earlier check; give one of them another name", ch.Name)
+		}
+		seen[ch.Name] = true
+	}
+	return nil
+}
+
+// CheckList returns the declared checks, or the default set when none are.
+func (c *Config) CheckList() []Check {
+	if c.Checks == nil {
+		return DefaultChecks()
+	}
+	return c.Checks
+}
+
+// Redact hides the password of a URL, keeping the rest readable.
+func Redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		return strings.Replace(u.String(), "xxxxx", "*****", 1)
+	}
+	return s
+}
+
+// Redacted returns a copy with every secret masked, for display.
+func (c *Config) Redacted() *Config {
+	out := *c
+	v := reflect.ValueOf(&out).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if v.Type().Field(i).Tag.Get("secret") != "" && v.Field(i).Kind() == reflect.String {
+			v.Field(i).SetString(Redact(v.Field(i).String()))
+		}
+	}
+	out.Checks = make([]Check, len(c.Checks))
+	for i, ch := range c.Checks {
+		out.Checks[i] = ch.redacted()
+	}
+	return &out
+}
+
+// Setting is one effective setting, for `healthjob config`.
+type Setting struct {
+	Name  string
+	Value any
+}
+
+// Settings lists the effective settings in the order of the Config type.
+func (c *Config) Settings() []Setting {
+	v := reflect.ValueOf(c).Elem()
+	var out []Setting
+	for i := 0; i < v.NumField(); i++ {
+		tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" || tag == "checks" {
+			continue
+		}
+		val := v.Field(i).Interface()
+		if p, ok := val.(*int); ok {
+			if p == nil {
+				val = nil
+			} else {
+				val = *p
+			}
+		}
+		out = append(out, Setting{Name: tag, Value: val})
+	}
+	return out
+}
+
+// secretOption tells whether a check option holds a secret by its name.
+func secretOption(name string) bool {
+	name = strings.ToLower(name)
+	return slices.ContainsFunc([]string{"password", "secret", "token", "key"}, func(s string) bool {
+		return strings.Contains(name, s)
+	})
+}
