@@ -58,6 +58,8 @@ type Config struct {
 	HealthCheckTimeout     Duration `yaml:"HEALTH_CHECK_TIMEOUT"`
 	HealthCheckConcurrency int      `yaml:"HEALTH_CHECK_CONCURRENCY"`
 	SyncTimeout            Duration `yaml:"SYNC_TIMEOUT"`
+	LogLevel               string   `yaml:"LOG_LEVEL"`
+	LogFormat              string   `yaml:"LOG_FORMAT"`
 
 	// Checks lists the checks to run; nil means the default set.
 	Checks []Check `yaml:"checks"`
@@ -81,6 +83,8 @@ func Default() *Config {
 		DatabaseAutoMigrate: true,
 		HealthCheckTimeout:  Duration(10 * time.Second),
 		SyncTimeout:         Duration(5 * time.Second),
+		LogLevel:            "info",
+		LogFormat:           "text",
 	}
 }
 
@@ -256,6 +260,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("DISK_USAGE_MAX: must be a percentage above 0 and at most 100, got %g", c.DiskUsageMax)
 	case c.MemoryMin < 0:
 		return fmt.Errorf("MEMORY_MIN: must be 0 MB or more, got %g", c.MemoryMin)
+	case !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel):
+		return fmt.Errorf("LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel)
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return fmt.Errorf("LOG_FORMAT: want text or json, got %q", c.LogFormat)
 	case c.DatabaseURL == "":
 		return fmt.Errorf("DATABASE_URL: must not be empty; the default is sqlite:healthjob.db")
 	}
@@ -321,9 +329,11 @@ func (c *Config) Redacted() *Config {
 			v.Field(i).SetString(Redact(v.Field(i).String()))
 		}
 	}
-	out.Checks = make([]Check, len(c.Checks))
-	for i, ch := range c.Checks {
-		out.Checks[i] = ch.redacted()
+	if c.Checks != nil {
+		out.Checks = make([]Check, len(c.Checks))
+		for i, ch := range c.Checks {
+			out.Checks[i] = ch.redacted()
+		}
 	}
 	return &out
 }

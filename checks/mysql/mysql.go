@@ -1,0 +1,80 @@
+// Package mysql checks a MySQL or MariaDB database through
+// go-sql-driver/mysql, as django-health-check's health_check.db (kind
+// sqldb.Backend, default name DatabaseBackend) and db_heartbeat (kind
+// sqldb.HeartBeat, default name DatabaseHeartBeatCheck) do. Each run opens
+// one connection, under the run's deadline (the driver honours it while
+// dialling, in the handshake and in every query), and closes it before
+// returning; see package sqldb for the steps and the status texts. The
+// driver's reason in a status text is the server's message, e.g.
+// `unavailable: Database error: Unknown database 'app'`.
+package mysql
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/healthjob/healthjob"
+	"github.com/healthjob/healthjob/checks/sqldb"
+)
+
+// Config configures a MySQL check.
+type Config struct {
+	// URL is the database's URL: mysql://user:pass@host:3306/db
+	URL string
+	// Alias names the database among several checked ones; default "default".
+	Alias string
+	// Name overrides the default name (see sqldb.DefaultName).
+	Name string
+	Kind sqldb.Kind
+}
+
+// Check is a MySQL check.
+type Check = sqldb.Check
+
+var _ healthjob.Check = (*Check)(nil)
+
+// errCheckConstraint is MySQL's ER_CHECK_CONSTRAINT_VIOLATED, the one
+// integrity error whose SQLSTATE is not of class 23.
+const errCheckConstraint = 3819
+
+// Dialect reads MySQL's and MariaDB's errors, for sqldb.New over a pool of
+// your own.
+var Dialect = sqldb.Dialect{
+	IsIntegrity: func(err error) bool {
+		var me *mysql.MySQLError
+		return errors.As(err, &me) && (string(me.SQLState[:2]) == "23" || me.Number == errCheckConstraint)
+	},
+	Message: func(err error) string {
+		var me *mysql.MySQLError
+		if errors.As(err, &me) {
+			return me.Message
+		}
+		return ""
+	},
+}
+
+// New returns a check of the MySQL database at cfg.URL. It connects to
+// nothing until the check runs.
+func New(cfg Config) (*Check, error) {
+	driver, dsn, err := sqldb.ParseURL(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("mysql: %w", err)
+	}
+	if driver != sqldb.DriverMySQL {
+		return nil, fmt.Errorf("mysql: database URL %q is not a mysql:// URL", sqldb.Redact(cfg.URL))
+	}
+	conf, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("mysql: database URL %q: %w", sqldb.Redact(cfg.URL), err)
+	}
+	// The driver logs each broken connection; the check's status says it.
+	conf.Logger = log.New(io.Discard, "", 0)
+	connector, err := mysql.NewConnector(conf)
+	if err != nil {
+		return nil, fmt.Errorf("mysql: database URL %q: %w", sqldb.Redact(cfg.URL), err)
+	}
+	return sqldb.New(sqldb.Config{Name: cfg.Name, Alias: cfg.Alias, Kind: cfg.Kind, Dialect: Dialect, Connector: connector})
+}

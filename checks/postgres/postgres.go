@@ -1,0 +1,68 @@
+// Package postgres checks a PostgreSQL database through pgx, as
+// django-health-check's health_check.db (kind sqldb.Backend, default name
+// DatabaseBackend) and db_heartbeat (kind sqldb.HeartBeat, default name
+// DatabaseHeartBeatCheck) do. Each run opens one connection, under the run's
+// deadline, and closes it before returning; see package sqldb for the steps
+// and the status texts. The driver's reason in a status text is the server's
+// message, e.g. `unavailable: Database error: database "app" does not exist`.
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/healthjob/healthjob"
+	"github.com/healthjob/healthjob/checks/sqldb"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Config configures a PostgreSQL check.
+type Config struct {
+	// URL is the database's URL: postgres://user:pass@host:5432/db?sslmode=…
+	URL string
+	// Alias names the database among several checked ones; default "default".
+	Alias string
+	// Name overrides the default name (see sqldb.DefaultName).
+	Name string
+	Kind sqldb.Kind
+}
+
+// Check is a PostgreSQL check.
+type Check = sqldb.Check
+
+var _ healthjob.Check = (*Check)(nil)
+
+// Dialect reads PostgreSQL's errors, for sqldb.New over a pool of your own.
+var Dialect = sqldb.Dialect{
+	IsIntegrity: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "23") // class 23: integrity constraint violation
+	},
+	Message: func(err error) string {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) {
+			return pe.Message
+		}
+		return ""
+	},
+}
+
+// New returns a check of the PostgreSQL database at cfg.URL. It connects to
+// nothing until the check runs.
+func New(cfg Config) (*Check, error) {
+	driver, dsn, err := sqldb.ParseURL(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if driver != sqldb.DriverPostgres {
+		return nil, fmt.Errorf("postgres: database URL %q is not a postgres:// URL", sqldb.Redact(cfg.URL))
+	}
+	conf, err := pgx.ParseConfig(dsn) // its errors hide the password
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return sqldb.New(sqldb.Config{Name: cfg.Name, Alias: cfg.Alias, Kind: cfg.Kind, Dialect: Dialect, Connector: stdlib.GetConnector(*conf)})
+}
