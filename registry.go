@@ -3,6 +3,7 @@ package healthjob
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -59,16 +60,16 @@ func (r *Registry) Register(c Check, opts ...Option) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, have := range r.entries {
-		if have.Check.Name() == name {
-			return fmt.Errorf("register check %q: a check of that name is already registered", name)
-		}
+	// Kept sorted by name: runs report their results in this order.
+	i, found := slices.BinarySearchFunc(r.entries, name, func(e Entry, name string) int { return strings.Compare(e.Check.Name(), name) })
+	if found {
+		return fmt.Errorf("register check %q: a check of that name is already registered", name)
 	}
-	r.entries = append(r.entries, e)
+	r.entries = slices.Insert(r.entries, i, e)
 	return nil
 }
 
-// Entries returns the registered checks in registration order.
+// Entries returns the registered checks sorted by name.
 func (r *Registry) Entries() []Entry {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -94,7 +95,7 @@ func (r *Registry) Subset(name string) ([]Entry, error) {
 	return selected, nil
 }
 
-// Subsets lists the subset names in use, sorted.
+// SubsetNames lists the subset names in use, sorted.
 func (r *Registry) SubsetNames() []string {
 	var names []string
 	for _, e := range r.Entries() {

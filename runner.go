@@ -2,17 +2,24 @@ package healthjob
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 )
 
 // DefaultTimeout is the deadline of a check that sets none of its own.
 const DefaultTimeout = 10 * time.Second
+
+// Grace is how long the runner waits, after a check's deadline, for the
+// check to return its own error before it reports the timeout itself.
+const Grace = 100 * time.Millisecond
+
+// ErrTimeout is the cause of a check that did not finish within its deadline.
+var ErrTimeout = errors.New("check timed out")
+
+var errPanic = errors.New("check panicked")
 
 // Runner runs the checks of a Registry concurrently, each under its own
 // deadline, and collects a Run. Set its fields before the first Run; a
@@ -29,7 +36,7 @@ type Runner struct {
 	WarningsAsErrors bool
 
 	Logger  *slog.Logger     // where panics are logged; nil means slog.Default()
-	Now     func() time.Time // the clock, for tests; nil means time.Now
+	Now     func() time.Time // the clock of the run's timestamp; nil means time.Now
 	NewUUID func() string    // the run id source, for tests; nil means NewUUID
 }
 
@@ -39,102 +46,176 @@ func NewRunner(reg *Registry) *Runner {
 	return &Runner{Registry: reg, WarningsAsErrors: true}
 }
 
-// ErrTimeout is the cause of a check that did not finish within its deadline.
-var ErrTimeout = fmt.Errorf("check timed out")
+// outcome is what a check's goroutine reports.
+type outcome struct {
+	i   int
+	err error
+	end time.Time
+}
+
+// slot is the runner's view of one check of a run.
+type slot struct {
+	entry    Entry
+	timeout  time.Duration
+	start    time.Time
+	deadline time.Time
+	cancel   context.CancelFunc
+	running  bool
+	done     bool
+}
 
 // Run runs the checks of the named subset ("" for all) and returns their
 // results sorted by name. It returns when every check has finished or hit
-// its deadline, even when a check ignores its context. It returns an error
-// only for an unknown subset.
+// its deadline (plus Grace), even when a check ignores its context. It
+// returns an error only for an unknown subset.
 func (r *Runner) Run(ctx context.Context, subset string) (*Run, error) {
 	entries, err := r.Registry.Subset(subset)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
+	now, newID := time.Now, NewUUID
 	if r.Now != nil {
 		now = r.Now
 	}
-	newID := NewUUID
 	if r.NewUUID != nil {
 		newID = r.NewUUID
 	}
 	run := &Run{UUID: newID(), Timestamp: Timestamp{now().UTC()}, Checks: make([]Result, len(entries))}
 	start := time.Now()
 
-	var sem chan struct{}
-	if r.Concurrency > 0 && r.Concurrency < len(entries) {
-		sem = make(chan struct{}, r.Concurrency)
-	}
-	var wg sync.WaitGroup
-	wg.Add(len(entries))
+	slots := make([]slot, len(entries))
 	for i, e := range entries {
-		if sem != nil {
-			sem <- struct{}{}
-		}
-		go func() {
-			defer wg.Done()
-			run.Checks[i] = r.runOne(ctx, e)
-			if sem != nil {
-				<-sem
-			}
-		}()
+		slots[i] = slot{entry: e, timeout: r.timeout(e)}
 	}
-	wg.Wait()
-	slices.SortFunc(run.Checks, func(a, b Result) int { return strings.Compare(a.Name, b.Name) })
+	// Checks that start together with the same timeout share one context:
+	// a timer per check is most of the runner's cost for cheap checks.
+	shared := map[time.Duration]context.Context{}
+	outcomes := make(chan outcome, len(entries))
+	launch := func(i int) {
+		s := &slots[i]
+		s.start, s.running = time.Now(), true
+		s.deadline = s.start.Add(s.timeout)
+		checkCtx, ok := shared[s.timeout]
+		if r.Concurrency > 0 || !ok {
+			checkCtx, s.cancel = context.WithDeadline(ctx, s.deadline)
+			if r.Concurrency == 0 {
+				shared[s.timeout] = checkCtx
+			}
+		}
+		go r.execute(checkCtx, i, s.entry.Check, outcomes)
+	}
+	running, next, pending := 0, 0, len(entries)
+	fill := func() {
+		for next < len(slots) && (r.Concurrency <= 0 || running < r.Concurrency) {
+			launch(next)
+			next++
+			running++
+		}
+	}
+	finish := func(i int, err error, end time.Time) {
+		s := &slots[i]
+		s.running, s.done = false, true
+		if s.cancel != nil {
+			s.cancel()
+		}
+		run.Checks[i] = r.result(s, err, end, ctx.Err() != nil)
+		running--
+		pending--
+	}
+	fill()
+	timer := time.NewTimer(time.Until(earliest(slots).Add(Grace)))
+	defer timer.Stop()
+	cancelled := ctx.Done()
+	for pending > 0 {
+		select {
+		case o := <-outcomes:
+			if !slots[o.i].done {
+				finish(o.i, o.err, o.end)
+				fill()
+			}
+		case <-cancelled:
+			cancelled = nil
+			for i := range slots {
+				if slots[i].running {
+					slots[i].deadline = time.Now()
+				}
+			}
+			timer.Reset(Grace)
+		case t := <-timer.C:
+			// Checks past deadline and grace are left behind: they ignore their context.
+			for i := range slots {
+				if slots[i].running && !t.Before(slots[i].deadline.Add(Grace)) {
+					finish(i, errLeftBehind, t)
+				}
+			}
+			fill()
+			if pending > 0 {
+				timer.Reset(time.Until(earliest(slots).Add(Grace)))
+			}
+		}
+	}
+	for i := range slots {
+		if slots[i].cancel != nil {
+			slots[i].cancel()
+		}
+	}
 	run.Duration = time.Since(start)
 	return run, nil
 }
 
-func (r *Runner) runOne(parent context.Context, e Entry) Result {
-	timeout := e.Timeout
-	if timeout == 0 {
-		timeout = r.Timeout
-	}
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(parent, timeout)
-	defer cancel()
+var errLeftBehind = errors.New("left behind")
 
-	start := time.Now()
-	done := make(chan error, 1) // buffered: a check that outlives its deadline must not block forever
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				r.logger().Error("check panicked", "check", e.Check.Name(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				done <- errPanic
-			}
-		}()
-		done <- e.Check.Check(ctx)
-	}()
-
-	var err error
-	select {
-	case err = <-done:
-		// A check that gave up on its own deadline reports the timeout, whatever it returned.
-		if err != nil && ctx.Err() == context.DeadlineExceeded && parent.Err() == nil {
-			if !isKnown(err) {
-				err = Unavailable("%s after %s", ErrTimeout, timeout)
-			}
-		}
-	case <-ctx.Done():
-		err = Unavailable("%s after %s", ErrTimeout, timeout)
-		if parent.Err() != nil {
-			err = Unavailable("check cancelled")
+// earliest returns the nearest deadline of a running check.
+func earliest(slots []slot) time.Time {
+	var t time.Time
+	for i := range slots {
+		if slots[i].running && (t.IsZero() || slots[i].deadline.Before(t)) {
+			t = slots[i].deadline
 		}
 	}
-	return r.result(e, err, time.Since(start))
+	return t
 }
 
-func (r *Runner) result(e Entry, err error, d time.Duration) Result {
+func (r *Runner) timeout(e Entry) time.Duration {
+	switch {
+	case e.Timeout > 0:
+		return e.Timeout
+	case r.Timeout > 0:
+		return r.Timeout
+	}
+	return DefaultTimeout
+}
+
+// execute runs one check and reports its outcome; a panic becomes errPanic.
+func (r *Runner) execute(ctx context.Context, i int, c Check, out chan<- outcome) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.logger().Error("check panicked", "check", c.Name(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out <- outcome{i: i, err: errPanic, end: time.Now()}
+		}
+	}()
+	err := c.Check(ctx)
+	out <- outcome{i: i, err: err, end: time.Now()}
+}
+
+// result turns a check's outcome into its Result. An error that is not of a
+// known kind, returned after the deadline, reports the timeout instead.
+func (r *Runner) result(s *slot, err error, end time.Time, cancelled bool) Result {
+	plain := err != nil && !isKnown(err) // such as ctx.Err() or a client's timeout error
+	late := !end.Before(s.deadline)
+	switch {
+	case cancelled && (plain || err == errLeftBehind):
+		err = Unavailable("check cancelled")
+	case err == errLeftBehind || (late && plain):
+		err = Unavailable("%s after %s", ErrTimeout, s.timeout)
+	}
 	res := Result{
-		Name:     e.Check.Name(),
+		Name:     s.entry.Check.Name(),
 		Status:   StatusSuccess,
 		Message:  StatusText(err),
 		Level:    LevelOf(err),
-		Critical: e.Critical,
-		Duration: d,
+		Critical: s.entry.Critical,
+		Duration: end.Sub(s.start),
 		Err:      err,
 	}
 	if err == errPanic {
@@ -153,9 +234,8 @@ func (r *Runner) logger() *slog.Logger {
 	return slog.Default()
 }
 
-var errPanic = fmt.Errorf("check panicked")
-
+// isKnown tells whether err is of one of the kinds a check reports on purpose.
 func isKnown(err error) bool {
-	_, ok := err.(*Error)
-	return ok
+	var known *Error
+	return errors.As(err, &known)
 }
