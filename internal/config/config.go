@@ -66,6 +66,10 @@ type Config struct {
 
 	// File is the file the settings were read from, "" for none.
 	File string `yaml:"-"`
+
+	// sources tells where each setting given was read: "file:line" or
+	// "environment", so that a problem found later points at its origin.
+	sources map[string]string
 }
 
 // Default returns the settings of a fresh install: the spec's defaults, a
@@ -152,7 +156,11 @@ func (c *Config) parse(data []byte, getenv func(string) string) error {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("%s: not valid YAML: %s", c.where(0), strings.TrimPrefix(err.Error(), "yaml: "))
+		line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
+		if n, err := fmt.Sscanf(msg, "line %d: ", &line); n == 1 && err == nil {
+			_, msg, _ = strings.Cut(msg, ": ")
+		}
+		return fmt.Errorf("%s: not valid YAML: %s", c.where(line), msg)
 	}
 	if len(doc.Content) == 0 {
 		return nil // an empty file keeps the defaults
@@ -172,6 +180,9 @@ func (c *Config) parse(data []byte, getenv func(string) string) error {
 	}
 	if err := decodeMapping(settings, c, c.where); err != nil {
 		return err
+	}
+	for i := 0; i < len(settings.Content); i += 2 {
+		c.setSource(settings.Content[i].Value, c.where(settings.Content[i].Line))
 	}
 	if checks != nil {
 		return c.parseChecks(checks)
@@ -241,49 +252,71 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		if err := decodeValue(node, f); err != nil {
 			return fmt.Errorf("%s (%s): %v", name, from, err)
 		}
+		c.setSource(name, from)
 	}
 	return nil
+}
+
+func (c *Config) setSource(name, where string) {
+	if c.sources == nil {
+		c.sources = map[string]string{}
+	}
+	c.sources[name] = where
+}
+
+// settingError reports a problem with a setting, prefixed with where it was
+// set: "healthjob.yaml:3: NAME: problem" or "NAME (environment): problem".
+func (c *Config) settingError(name, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	switch src := c.sources[name]; {
+	case src == "":
+		return fmt.Errorf("%s: %s", name, msg)
+	case strings.Contains(src, ":"):
+		return fmt.Errorf("%s: %s: %s", src, name, msg)
+	default:
+		return fmt.Errorf("%s (%s): %s", name, src, msg)
+	}
 }
 
 // Validate reports the first setting that is out of range or missing.
 func (c *Config) Validate() error {
 	switch {
 	case c.HealthCheckInterval <= 0:
-		return fmt.Errorf("HEALTH_CHECK_INTERVAL: must be more than 0 seconds, got %s", c.HealthCheckInterval)
+		return c.settingError("HEALTH_CHECK_INTERVAL", "must be more than 0 seconds, got %s", c.HealthCheckInterval)
 	case c.HealthCheckTimeout <= 0:
-		return fmt.Errorf("HEALTH_CHECK_TIMEOUT: must be more than 0, got %s", c.HealthCheckTimeout)
+		return c.settingError("HEALTH_CHECK_TIMEOUT", "must be more than 0, got %s", c.HealthCheckTimeout)
 	case c.SyncTimeout <= 0:
-		return fmt.Errorf("SYNC_TIMEOUT: must be more than 0, got %s", c.SyncTimeout)
+		return c.settingError("SYNC_TIMEOUT", "must be more than 0, got %s", c.SyncTimeout)
 	case c.HealthCheckConcurrency < 0:
-		return fmt.Errorf("HEALTH_CHECK_CONCURRENCY: must be 0 (no bound) or more, got %d", c.HealthCheckConcurrency)
+		return c.settingError("HEALTH_CHECK_CONCURRENCY", "must be 0 (no bound) or more, got %d", c.HealthCheckConcurrency)
 	case c.DiskUsageMax <= 0 || c.DiskUsageMax > 100:
-		return fmt.Errorf("DISK_USAGE_MAX: must be a percentage above 0 and at most 100, got %g", c.DiskUsageMax)
+		return c.settingError("DISK_USAGE_MAX", "must be a percentage above 0 and at most 100, got %g", c.DiskUsageMax)
 	case c.MemoryMin < 0:
-		return fmt.Errorf("MEMORY_MIN: must be 0 MB or more, got %g", c.MemoryMin)
+		return c.settingError("MEMORY_MIN", "must be 0 MB or more, got %g", c.MemoryMin)
 	case !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel):
-		return fmt.Errorf("LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel)
+		return c.settingError("LOG_LEVEL", "want debug, info, warn or error, got %q", c.LogLevel)
 	case c.LogFormat != "text" && c.LogFormat != "json":
-		return fmt.Errorf("LOG_FORMAT: want text or json, got %q", c.LogFormat)
+		return c.settingError("LOG_FORMAT", "want text or json, got %q", c.LogFormat)
 	case c.DatabaseURL == "":
-		return fmt.Errorf("DATABASE_URL: must not be empty; the default is sqlite:healthjob.db")
+		return c.settingError("DATABASE_URL", "must not be empty; the default is sqlite:healthjob.db")
 	}
 	if c.SyncHealthCheckData {
 		if c.SyncServerURL == "" {
-			return fmt.Errorf("SYNC_SERVER_URL: setting is not set; SYNC_HEALTH_CHECK_DATA is on and needs the monitoring server's base URL")
+			return c.settingError("SYNC_SERVER_URL", "setting is not set; SYNC_HEALTH_CHECK_DATA is on and needs the monitoring server's base URL")
 		}
 		if c.SyncAppID == "" {
-			return fmt.Errorf("SYNC_APP_ID: setting is not set; SYNC_HEALTH_CHECK_DATA is on and needs this application's identifier")
+			return c.settingError("SYNC_APP_ID", "setting is not set; SYNC_HEALTH_CHECK_DATA is on and needs this application's identifier")
 		}
 	}
 	if c.SyncServerURL != "" {
 		u, err := url.Parse(c.SyncServerURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("SYNC_SERVER_URL: want an http:// or https:// base URL, got %q", Redact(c.SyncServerURL))
+			return c.settingError("SYNC_SERVER_URL", "want an http:// or https:// base URL, got %q", Redact(c.SyncServerURL))
 		}
 	}
 	for subset, names := range c.Subsets {
 		if len(names) == 0 {
-			return fmt.Errorf("SUBSETS: subset %q lists no checks", subset)
+			return c.settingError("SUBSETS", "subset %q lists no checks", subset)
 		}
 	}
 	seen := map[string]bool{}
