@@ -13,10 +13,10 @@ import (
 type CPUConfig struct {
 	// Name overrides the default, CPUUsage.
 	Name string
-	// Max is the busy percentage above which the check warns; 0 means 90.
+	// Max is the busy percentage above which the check warns; 0 means DefaultCPUMax.
 	Max float64
-	// Interval is how long the CPUs are sampled; 0 means 1s. The sample is
-	// cut to half the time left before the check's deadline.
+	// Interval is how long the CPUs are sampled; 0 means DefaultCPUInterval.
+	// The sample is cut to half the time left before the check's deadline.
 	Interval time.Duration
 }
 
@@ -25,12 +25,18 @@ func (c *CPUConfig) defaults() {
 		c.Name = "CPUUsage"
 	}
 	if c.Max == 0 {
-		c.Max = 90
+		c.Max = DefaultCPUMax
 	}
 	if c.Interval == 0 {
-		c.Interval = time.Second
+		c.Interval = DefaultCPUInterval
 	}
 }
+
+// The defaults of CPUConfig.
+const (
+	DefaultCPUMax      = 90 // percent
+	DefaultCPUInterval = time.Second
+)
 
 // CPU warns when the CPUs are busy.
 type CPU struct {

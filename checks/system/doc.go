@@ -20,6 +20,7 @@
 //     is above its threshold (Max1, Max5, Max15; 0 ignores that average).
 //     "warning: <host> load average 5.10 3.20 1.00 exceeds max1 4".
 //
-// A reading that fails is "unexpected result: <what>: <reason>"; a context
-// that ends first is "unavailable: context canceled" (or deadline exceeded).
+// A reading that fails is "unexpected result: <what>: <reason>". When the
+// context ends first, Check returns its plain error, which the runner
+// reports as "unavailable: check timed out after …" or "… check cancelled".
 package system

@@ -5,8 +5,6 @@ import (
 	"math"
 	"os"
 	"strconv"
-
-	"github.com/healthjob/healthjob"
 )
 
 // hostname names the machine in messages, as socket.gethostname() does.
@@ -18,13 +16,10 @@ func hostname() string {
 	return host
 }
 
-// done reports a context that has ended before or during a reading.
-func done(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return healthjob.Unavailable("%v", err)
-	}
-	return nil
-}
+// done reports a context that has ended before or during a reading as the
+// plain context error, which the runner renders as "unavailable: check timed
+// out after 1s" or "unavailable: check cancelled".
+func done(ctx context.Context) error { return ctx.Err() }
 
 // threshold renders a configured threshold as written: 90, 0.5.
 func threshold(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
