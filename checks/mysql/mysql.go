@@ -1,12 +1,23 @@
 // Package mysql checks a MySQL or MariaDB database through
-// go-sql-driver/mysql, as django-health-check's health_check.db (kind
-// sqldb.Backend, default name DatabaseBackend) and db_heartbeat (kind
-// sqldb.HeartBeat, default name DatabaseHeartBeatCheck) do. Each run opens
-// one connection, under the run's deadline (the driver honours it while
-// dialling, in the handshake and in every query), and closes it before
-// returning; see package sqldb for the steps and the status texts. The
-// driver's reason in a status text is the server's message, e.g.
-// `unavailable: Database error: Unknown database 'app'`.
+// go-sql-driver/mysql,
+// with the two checks of package sqldb:
+//
+//   - kind sqldb.Backend (default name DatabaseBackend, after
+//     django-health-check's health_check.db) creates the scratch table
+//     healthjob_scratch unless it exists, then inserts, updates and deletes
+//     a row in one transaction. Texts: `working`, `unexpected result:
+//     Integrity Error`, `unavailable: Database error: <reason>`.
+//   - kind sqldb.HeartBeat (default name DatabaseHeartBeatCheck, after
+//     db_heartbeat) runs SELECT 1. Texts: `working`, `unavailable: Health
+//     Check query did not return the expected result.`, `unavailable:
+//     Database health check failed: <reason>`.
+//
+// Each run opens one connection under the run's deadline (the driver honours
+// it while dialling, in the handshake and in every query) and closes it
+// before returning. The reason is the server's message (`Unknown database
+// 'app'`, `Access denied for user 'app'@'10.0.0.7' (using password: YES)`),
+// the network error (`dial tcp 10.0.0.5:3306: connect: connection refused`)
+// or `timed out` for a server that does not answer.
 package mysql
 
 import (
@@ -28,6 +39,7 @@ type Config struct {
 	Alias string
 	// Name overrides the default name (see sqldb.DefaultName).
 	Name string
+	// Kind is sqldb.Backend (the zero value) or sqldb.HeartBeat.
 	Kind sqldb.Kind
 }
 
@@ -61,20 +73,20 @@ var Dialect = sqldb.Dialect{
 func New(cfg Config) (*Check, error) {
 	driver, dsn, err := sqldb.ParseURL(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("mysql: %w", err)
+		return nil, err
 	}
 	if driver != sqldb.DriverMySQL {
-		return nil, fmt.Errorf("mysql: database URL %q is not a mysql:// URL", sqldb.Redact(cfg.URL))
+		return nil, fmt.Errorf("database URL %q is not a mysql:// URL", sqldb.Redact(cfg.URL))
 	}
 	conf, err := mysql.ParseDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("mysql: database URL %q: %w", sqldb.Redact(cfg.URL), err)
+		return nil, fmt.Errorf("database URL %q: %w", sqldb.Redact(cfg.URL), err)
 	}
 	// The driver logs each broken connection; the check's status says it.
 	conf.Logger = log.New(io.Discard, "", 0)
 	connector, err := mysql.NewConnector(conf)
 	if err != nil {
-		return nil, fmt.Errorf("mysql: database URL %q: %w", sqldb.Redact(cfg.URL), err)
+		return nil, fmt.Errorf("database URL %q: %w", sqldb.Redact(cfg.URL), err)
 	}
 	return sqldb.New(sqldb.Config{Name: cfg.Name, Alias: cfg.Alias, Kind: cfg.Kind, Dialect: Dialect, Connector: connector})
 }

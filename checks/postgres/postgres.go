@@ -1,10 +1,21 @@
-// Package postgres checks a PostgreSQL database through pgx, as
-// django-health-check's health_check.db (kind sqldb.Backend, default name
-// DatabaseBackend) and db_heartbeat (kind sqldb.HeartBeat, default name
-// DatabaseHeartBeatCheck) do. Each run opens one connection, under the run's
-// deadline, and closes it before returning; see package sqldb for the steps
-// and the status texts. The driver's reason in a status text is the server's
-// message, e.g. `unavailable: Database error: database "app" does not exist`.
+// Package postgres checks a PostgreSQL database through pgx (its
+// database/sql driver),
+// with the two checks of package sqldb:
+//
+//   - kind sqldb.Backend (default name DatabaseBackend, after
+//     django-health-check's health_check.db) creates the scratch table
+//     healthjob_scratch unless it exists, then inserts, updates and deletes
+//     a row in one transaction. Texts: `working`, `unexpected result:
+//     Integrity Error`, `unavailable: Database error: <reason>`.
+//   - kind sqldb.HeartBeat (default name DatabaseHeartBeatCheck, after
+//     db_heartbeat) runs SELECT 1. Texts: `working`, `unavailable: Health
+//     Check query did not return the expected result.`, `unavailable:
+//     Database health check failed: <reason>`.
+//
+// Each run opens one connection under the run's deadline and closes it
+// before returning. The reason is the server's message (`database "app" does
+// not exist`), the network error (`dial tcp 10.0.0.5:5432: connect:
+// connection refused`) or `timed out` for a server that does not answer.
 package postgres
 
 import (
@@ -27,6 +38,7 @@ type Config struct {
 	Alias string
 	// Name overrides the default name (see sqldb.DefaultName).
 	Name string
+	// Kind is sqldb.Backend (the zero value) or sqldb.HeartBeat.
 	Kind sqldb.Kind
 }
 
@@ -55,14 +67,14 @@ var Dialect = sqldb.Dialect{
 func New(cfg Config) (*Check, error) {
 	driver, dsn, err := sqldb.ParseURL(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, err
 	}
 	if driver != sqldb.DriverPostgres {
-		return nil, fmt.Errorf("postgres: database URL %q is not a postgres:// URL", sqldb.Redact(cfg.URL))
+		return nil, fmt.Errorf("database URL %q is not a postgres:// URL", sqldb.Redact(cfg.URL))
 	}
 	conf, err := pgx.ParseConfig(dsn) // its errors hide the password
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, err
 	}
 	return sqldb.New(sqldb.Config{Name: cfg.Name, Alias: cfg.Alias, Kind: cfg.Kind, Dialect: Dialect, Connector: stdlib.GetConnector(*conf)})
 }

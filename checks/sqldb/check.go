@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/healthjob/healthjob"
@@ -100,11 +101,11 @@ func New(cfg Config) (*Check, error) {
 	cfg.defaults()
 	switch {
 	case (cfg.DB == nil) == (cfg.Connector == nil):
-		return nil, errors.New("database check: set exactly one of DB and Connector")
+		return nil, errors.New("sqldb: set exactly one of DB and Connector")
 	case cfg.Kind != Backend && cfg.Kind != HeartBeat:
-		return nil, fmt.Errorf("database check: unknown kind %d", cfg.Kind)
+		return nil, fmt.Errorf("sqldb: unknown kind %d", cfg.Kind)
 	case len([]rune(cfg.Name)) > healthjob.MaxNameLength:
-		return nil, fmt.Errorf("database check: name %q is longer than %d characters; choose a shorter alias or set a name", cfg.Name, healthjob.MaxNameLength)
+		return nil, fmt.Errorf("name %q is longer than %d characters; choose a shorter alias or set a name", cfg.Name, healthjob.MaxNameLength)
 	}
 	return &Check{name: cfg.Name, kind: cfg.Kind, dialect: cfg.Dialect, db: cfg.DB, connector: cfg.Connector}, nil
 }
@@ -206,11 +207,36 @@ func Reason(ctx context.Context, err error) string {
 	case ctx.Err() != nil:
 		return "cancelled"
 	}
+	// A server's error (pgx's, say) under a driver's wrapping says it best.
+	var server interface {
+		error
+		SQLState() string
+	}
+	if errors.As(err, &server) {
+		return server.Error()
+	}
 	var op *net.OpError
 	if errors.As(err, &op) {
 		return op.Error()
 	}
 	return err.Error()
+}
+
+// WithBusyTimeout adds a busy timeout to an SQLite DSN (the path ParseURL
+// returns), so that a connection waits for a lock another writer holds
+// (healthjob's own store, say) instead of failing at once with "database is
+// locked". The driver, modernc.org/sqlite, ends the wait when the context of
+// the statement ends, so the timeout only needs to be longer than any
+// deadline. A DSN that sets its own busy timeout keeps it.
+func WithBusyTimeout(dsn string) string {
+	if strings.Contains(dsn, "busy_timeout") || strings.Contains(dsn, "_timeout=") {
+		return dsn
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "_busy_timeout=3600000"
 }
 
 // WithMargin returns a context that ends a little before ctx's deadline, so

@@ -1,17 +1,25 @@
 // Package sqlite checks an SQLite database file through modernc.org/sqlite,
-// as django-health-check's health_check.db (kind sqldb.Backend, default name
-// DatabaseBackend) and db_heartbeat (kind sqldb.HeartBeat, default name
-// DatabaseHeartBeatCheck) do. Each run opens the file, under the run's
-// deadline, and closes it before returning; see package sqldb for the steps
-// and the status texts. A Backend check waits for a writer that holds the
-// database locked until the deadline, then reports
-// `unavailable: Database error: timed out`.
+// with the two checks of package sqldb:
+//
+//   - kind sqldb.Backend (default name DatabaseBackend, after
+//     django-health-check's health_check.db) creates the scratch table
+//     healthjob_scratch unless it exists, then inserts, updates and deletes
+//     a row in one transaction. Texts: `working`, `unexpected result:
+//     Integrity Error`, `unavailable: Database error: <reason>`.
+//   - kind sqldb.HeartBeat (default name DatabaseHeartBeatCheck, after
+//     db_heartbeat) runs SELECT 1. Texts: `working`, `unavailable: Health
+//     Check query did not return the expected result.`, `unavailable:
+//     Database health check failed: <reason>`.
+//
+// Each run opens the file and closes it before returning; like SQLite, it
+// creates a missing file. A write lock held by another connection is waited
+// for until the run's deadline. The reason is SQLite's message (`unable to
+// open database file (14)`, `file is not a database (26)`) or `timed out`.
 package sqlite
 
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/healthjob/healthjob"
 	"github.com/healthjob/healthjob/checks/sqldb"
@@ -26,6 +34,7 @@ type Config struct {
 	Alias string
 	// Name overrides the default name (see sqldb.DefaultName).
 	Name string
+	// Kind is sqldb.Backend (the zero value) or sqldb.HeartBeat.
 	Kind sqldb.Kind
 }
 
@@ -51,30 +60,14 @@ var Dialect = sqldb.Dialect{
 func New(cfg Config) (*Check, error) {
 	driver, dsn, err := sqldb.ParseURL(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+		return nil, err
 	}
 	if driver != sqldb.DriverSQLite {
-		return nil, fmt.Errorf("sqlite: database URL %q is not a sqlite:PATH URL", sqldb.Redact(cfg.URL))
+		return nil, fmt.Errorf("database URL %q is not a sqlite:PATH URL", sqldb.Redact(cfg.URL))
 	}
-	connector, err := sqlite.NewConnector(withBusyTimeout(dsn))
+	connector, err := sqlite.NewConnector(sqldb.WithBusyTimeout(dsn))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: database URL %q: %w", cfg.URL, err)
+		return nil, fmt.Errorf("database URL %q: %w", cfg.URL, err)
 	}
 	return sqldb.New(sqldb.Config{Name: cfg.Name, Alias: cfg.Alias, Kind: cfg.Kind, Dialect: Dialect, Connector: connector})
-}
-
-// withBusyTimeout makes a connection wait for a lock held by another writer
-// (healthjob's own store, say) instead of failing at once with "database is
-// locked"; the driver ends the wait when the run's deadline passes, so the
-// timeout only needs to be longer than any deadline. A DSN that sets its own
-// busy timeout keeps it.
-func withBusyTimeout(dsn string) string {
-	if strings.Contains(dsn, "busy_timeout") || strings.Contains(dsn, "_timeout=") {
-		return dsn
-	}
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return dsn + sep + "_busy_timeout=3600000"
 }
