@@ -90,17 +90,26 @@ func (r *Runner) Run(ctx context.Context, subset string) (*Run, error) {
 	// Checks that start together with the same timeout share one context:
 	// a timer per check is most of the runner's cost for cheap checks.
 	shared := map[time.Duration]context.Context{}
+	var sharedCancels []context.CancelFunc
+	defer func() {
+		for _, cancel := range sharedCancels {
+			cancel()
+		}
+	}()
 	outcomes := make(chan outcome, len(entries))
 	launch := func(i int) {
 		s := &slots[i]
 		s.start, s.running = time.Now(), true
 		s.deadline = s.start.Add(s.timeout)
 		checkCtx, ok := shared[s.timeout]
-		if r.Concurrency > 0 || !ok {
+		switch {
+		case r.Concurrency > 0:
 			checkCtx, s.cancel = context.WithDeadline(ctx, s.deadline)
-			if r.Concurrency == 0 {
-				shared[s.timeout] = checkCtx
-			}
+		case !ok:
+			var cancel context.CancelFunc
+			checkCtx, cancel = context.WithDeadline(ctx, s.deadline)
+			shared[s.timeout] = checkCtx
+			sharedCancels = append(sharedCancels, cancel) // when the run ends: other checks still use it
 		}
 		go r.execute(checkCtx, i, s.entry.Check, outcomes)
 	}
@@ -152,11 +161,6 @@ func (r *Runner) Run(ctx context.Context, subset string) (*Run, error) {
 			if pending > 0 {
 				timer.Reset(time.Until(earliest(slots).Add(Grace)))
 			}
-		}
-	}
-	for i := range slots {
-		if slots[i].cancel != nil {
-			slots[i].cancel()
 		}
 	}
 	run.Duration = time.Since(start)

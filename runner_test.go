@@ -210,3 +210,26 @@ func TestRunIDsAndClock(t *testing.T) {
 		t.Errorf("Failed = %v, want [a]", got)
 	}
 }
+
+// TestRunnerSharedDeadline: checks with the same deadline share a context;
+// one finishing must not cancel the others.
+func TestRunnerSharedDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := &healthjob.Registry{}
+		mustRegister(t, reg, healthjob.CheckFunc("Fast", pass))
+		mustRegister(t, reg, healthjob.CheckFunc("Slow", func(ctx context.Context) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Second):
+				return nil
+			}
+		}))
+		run := mustRun(t, healthjob.NewRunner(reg), "")
+		for _, c := range run.Checks {
+			if c.Message != "working" {
+				t.Errorf("%s: %q, want working", c.Name, c.Message)
+			}
+		}
+	})
+}

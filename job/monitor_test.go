@@ -145,7 +145,9 @@ func TestMonitorKeepsGoing(t *testing.T) {
 
 type failingSender struct{}
 
-func (failingSender) Send(context.Context, *healthjob.Run) error { return &job.HTTPError{StatusCode: 503} }
+func (failingSender) Send(context.Context, *healthjob.Run) error {
+	return &job.HTTPError{StatusCode: 503}
+}
 
 func TestPrintRun(t *testing.T) {
 	run := &healthjob.Run{Checks: []healthjob.Result{
