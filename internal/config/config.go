@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -61,6 +62,17 @@ type Config struct {
 	LogLevel               string   `yaml:"LOG_LEVEL"`
 	LogFormat              string   `yaml:"LOG_FORMAT"`
 
+	// The health endpoint, the probes and the metrics.
+	HealthCheckHTTP            string   `yaml:"HEALTH_CHECK_HTTP"`
+	HealthCheckPath            string   `yaml:"HEALTH_CHECK_PATH"`
+	HealthCheckOKStatus        int      `yaml:"HEALTH_CHECK_OK_STATUS"`
+	HealthCheckErrorStatus     int      `yaml:"HEALTH_CHECK_ERROR_STATUS"`
+	HealthCheckLive            bool     `yaml:"HEALTH_CHECK_LIVE"`
+	HealthCheckLiveMinInterval Duration `yaml:"HEALTH_CHECK_LIVE_MIN_INTERVAL"`
+	MetricsUsername            string   `yaml:"METRICS_USERNAME"`
+	MetricsPassword            string   `yaml:"METRICS_PASSWORD" secret:"password"`
+	MetricsToken               string   `yaml:"METRICS_TOKEN" secret:"token"`
+
 	// Checks lists the checks to run; nil means the default set.
 	Checks []Check `yaml:"checks"`
 
@@ -89,6 +101,11 @@ func Default() *Config {
 		SyncTimeout:         Duration(5 * time.Second),
 		LogLevel:            "info",
 		LogFormat:           "text",
+
+		HealthCheckPath:            "/ht/",
+		HealthCheckOKStatus:        200,
+		HealthCheckErrorStatus:     500,
+		HealthCheckLiveMinInterval: Duration(time.Second),
 	}
 }
 
@@ -300,6 +317,26 @@ func (c *Config) Validate() error {
 	case c.DatabaseURL == "":
 		return c.settingError("DATABASE_URL", "must not be empty; the default is sqlite:healthjob.db")
 	}
+	// The health endpoint, the probes and the metrics.
+	if c.HealthCheckHTTP != "" {
+		if _, port, err := net.SplitHostPort(c.HealthCheckHTTP); err != nil || port == "" {
+			return c.settingError("HEALTH_CHECK_HTTP", "want a listen address host:port such as 127.0.0.1:8000 or :8000, got %q", c.HealthCheckHTTP)
+		}
+	}
+	switch p := c.HealthCheckPath; {
+	case !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || strings.ContainsAny(p, "{}?#% \t"):
+		return c.settingError("HEALTH_CHECK_PATH", "want a URL path that starts and ends with a slash, such as /ht/, got %q", p)
+	case c.HealthCheckOKStatus < 200 || c.HealthCheckOKStatus > 599:
+		return c.settingError("HEALTH_CHECK_OK_STATUS", "want an HTTP status code from 200 to 599, got %d", c.HealthCheckOKStatus)
+	case c.HealthCheckErrorStatus < 200 || c.HealthCheckErrorStatus > 599:
+		return c.settingError("HEALTH_CHECK_ERROR_STATUS", "want an HTTP status code from 200 to 599, got %d", c.HealthCheckErrorStatus)
+	case c.HealthCheckLiveMinInterval <= 0:
+		return c.settingError("HEALTH_CHECK_LIVE_MIN_INTERVAL", "must be more than 0, got %s", c.HealthCheckLiveMinInterval)
+	case c.MetricsUsername != "" && c.MetricsPassword == "":
+		return c.settingError("METRICS_PASSWORD", "setting is not set; METRICS_USERNAME is set and needs it")
+	case c.MetricsPassword != "" && c.MetricsUsername == "":
+		return c.settingError("METRICS_USERNAME", "setting is not set; METRICS_PASSWORD is set and needs it")
+	}
 	if c.SyncHealthCheckData {
 		if c.SyncServerURL == "" {
 			return c.settingError("SYNC_SERVER_URL", "setting is not set; SYNC_HEALTH_CHECK_DATA is on and needs the monitoring server's base URL")
@@ -358,8 +395,12 @@ func (c *Config) Redacted() *Config {
 	out := *c
 	v := reflect.ValueOf(&out).Elem()
 	for i := 0; i < v.NumField(); i++ {
-		if v.Type().Field(i).Tag.Get("secret") != "" && v.Field(i).Kind() == reflect.String {
+		switch tag := v.Type().Field(i).Tag.Get("secret"); {
+		case tag == "" || v.Field(i).Kind() != reflect.String || v.Field(i).String() == "":
+		case tag == "url":
 			v.Field(i).SetString(Redact(v.Field(i).String()))
+		default:
+			v.Field(i).SetString("*****")
 		}
 	}
 	if c.Checks != nil {

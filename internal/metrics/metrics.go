@@ -1,0 +1,192 @@
+// Package metrics exports healthjob's Prometheus metrics: the checks'
+// state and durations, the monitor's cycles, the records written and the
+// sync attempts, with the Go runtime and process metrics. The collectors
+// live on a registry of their own, never the global one, so that tests and
+// embedding programs do not collide.
+package metrics
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/healthjob/healthjob"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are healthjob's collectors on their own registry.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	mu                  sync.Mutex // Observe is called by one monitor, but keep it safe for several
+	checkUp             *prometheus.GaugeVec
+	checkStatus         *prometheus.GaugeVec
+	checkDuration       *prometheus.HistogramVec
+	lastSuccess         *prometheus.GaugeVec
+	consecutiveFailures *prometheus.GaugeVec
+	cycles              prometheus.Counter
+	cycleDuration       prometheus.Histogram
+	recordsWritten      prometheus.Counter
+	syncAttempts        *prometheus.CounterVec
+}
+
+// levels are the values of healthjob_check_status's status label.
+var levels = []healthjob.Level{healthjob.LevelOK, healthjob.LevelWarning, healthjob.LevelFailure}
+
+// New registers the collectors on a new registry.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		checkUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthjob_check_up",
+			Help: "Whether the check passed in the latest cycle (1) or failed (0).",
+		}, []string{"check"}),
+		checkStatus: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthjob_check_status",
+			Help: "The check's level in the latest cycle: 1 for the current status (ok, warning or failure), 0 for the others.",
+		}, []string{"check", "status"}),
+		checkDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "healthjob_check_duration_seconds",
+			Help:    "How long the check took.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"check"}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthjob_check_last_success_timestamp_seconds",
+			Help: "When the check last passed, in seconds since the epoch; absent until it has.",
+		}, []string{"check"}),
+		consecutiveFailures: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthjob_check_consecutive_failures",
+			Help: "How many cycles in a row the check has failed; 0 when it passed.",
+		}, []string{"check"}),
+		cycles: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "healthjob_cycles_total",
+			Help: "Cycles of checks completed.",
+		}),
+		cycleDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "healthjob_cycle_duration_seconds",
+			Help:    "How long the checks of a cycle took together.",
+			Buckets: prometheus.DefBuckets,
+		}),
+		recordsWritten: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "healthjob_records_written_total",
+			Help: "Check results saved to the records table.",
+		}),
+		syncAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "healthjob_sync_attempts_total",
+			Help: "Deliveries of a run to the monitoring server, by result (success or failure).",
+		}, []string{"result"}),
+	}
+	outboxDepth := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "healthjob_outbox_depth",
+		Help: "Runs waiting to be delivered to the monitoring server; runs are sent directly, so none wait.",
+	})
+	for _, result := range []string{"success", "failure"} {
+		m.syncAttempts.WithLabelValues(result) // export 0 before the first attempt, so rate() works
+	}
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.checkUp, m.checkStatus, m.checkDuration, m.lastSuccess, m.consecutiveFailures,
+		m.cycles, m.cycleDuration, m.recordsWritten, m.syncAttempts, outboxDepth,
+	)
+	return m
+}
+
+// Observe records a completed cycle.
+func (m *Metrics) Observe(run *healthjob.Run) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range run.Checks {
+		up := 0.0
+		if c.Passed() {
+			up = 1
+			m.lastSuccess.WithLabelValues(c.Name).Set(float64(run.Timestamp.UnixNano()) / 1e9)
+			m.consecutiveFailures.WithLabelValues(c.Name).Set(0)
+		} else {
+			m.consecutiveFailures.WithLabelValues(c.Name).Inc()
+		}
+		m.checkUp.WithLabelValues(c.Name).Set(up)
+		for _, l := range levels {
+			v := 0.0
+			if c.Level == l {
+				v = 1
+			}
+			m.checkStatus.WithLabelValues(c.Name, string(l)).Set(v)
+		}
+		m.checkDuration.WithLabelValues(c.Name).Observe(c.Duration.Seconds())
+	}
+	m.cycles.Inc()
+	m.cycleDuration.Observe(run.Duration.Seconds())
+}
+
+// RecordsWritten counts n results saved to the records table.
+func (m *Metrics) RecordsWritten(n int) { m.recordsWritten.Add(float64(n)) }
+
+// SyncAttempt counts a delivery to the monitoring server.
+func (m *Metrics) SyncAttempt(ok bool) {
+	result := "failure"
+	if ok {
+		result = "success"
+	}
+	m.syncAttempts.WithLabelValues(result).Inc()
+}
+
+// Auth protects the metrics: with a Token, a request must carry
+// "Authorization: Bearer <Token>"; with a Username, HTTP basic auth with
+// Username and Password. With both, either is accepted; with neither, the
+// metrics are open.
+type Auth struct {
+	Username, Password string
+	Token              string
+}
+
+// Handler serves the metrics in the exposition format the scraper asks for.
+func (m *Metrics) Handler(auth Auth) http.Handler {
+	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, EnableOpenMetrics: true})
+	if auth.Token == "" && auth.Username == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !auth.allows(r) {
+			var challenges []string
+			if auth.Username != "" {
+				challenges = append(challenges, `Basic realm="metrics", charset="UTF-8"`)
+			}
+			if auth.Token != "" {
+				challenges = append(challenges, `Bearer realm="metrics"`)
+			}
+			w.Header().Set("WWW-Authenticate", strings.Join(challenges, ", "))
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// allows compares the credentials in constant time, also in length: both
+// sides are hashed first.
+func (a Auth) allows(r *http.Request) bool {
+	ok := false
+	if a.Token != "" {
+		scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
+		if found && strings.EqualFold(scheme, "Bearer") {
+			ok = equal(token, a.Token) == 1
+		}
+	}
+	if a.Username != "" {
+		if user, pass, found := r.BasicAuth(); found {
+			// Both compared every time, so that timing does not tell which was wrong.
+			ok = equal(user, a.Username)&equal(pass, a.Password) == 1 || ok
+		}
+	}
+	return ok
+}
+
+func equal(a, b string) int {
+	x, y := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(x[:], y[:])
+}
