@@ -60,8 +60,9 @@ func newError(kind error, format string, args []any) error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...), Err: cause}
 }
 
-// Unavailable reports that the checked service cannot be used. An error among
-// args becomes the Error's cause.
+// Unavailable reports that the checked service cannot be used. The message
+// is fmt.Sprintf(format, args...); an error among args is also kept as the
+// Error's cause, for errors.Is and errors.As.
 func Unavailable(format string, args ...any) error {
 	return newError(ErrUnavailable, format, args)
 }

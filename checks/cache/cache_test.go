@@ -1,0 +1,120 @@
+package cache_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/healthjob/healthjob/checks/cache"
+	"github.com/healthjob/healthjob/healthjobtest"
+)
+
+// fake is an in-memory cache whose operations can be made to fail or lie.
+type fake struct {
+	openErr, setErr error
+	value           string // what Get returns, "" for what was set
+	hang            bool   // every operation waits for ctx to end
+	keys            map[string]string
+	closed          bool
+}
+
+func (f *fake) Open(context.Context) (cache.Conn, error) {
+	if f.openErr != nil {
+		return nil, f.openErr
+	}
+	f.keys = map[string]string{}
+	return f, nil
+}
+
+func (f *fake) Set(ctx context.Context, key, value string, ttl time.Duration) error {
+	if f.hang {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if ttl != cache.TTL || !strings.HasPrefix(key, cache.KeyPrefix+":") {
+		return fmt.Errorf("Set(%q, %q, %s): unexpected key or ttl", key, value, ttl)
+	}
+	f.keys[key] = value
+	return f.setErr
+}
+
+func (f *fake) Get(_ context.Context, key string) (string, error) {
+	if f.value != "" {
+		return f.value, nil
+	}
+	return f.keys[key], nil
+}
+
+func (f *fake) Delete(_ context.Context, key string) error { delete(f.keys, key); return nil }
+func (f *fake) Close() error                               { f.closed = true; return nil }
+
+func mustNew(t *testing.T, cfg cache.Config) *cache.Check {
+	t.Helper()
+	c, err := cache.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestCheck(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		backend *fake
+		want    string
+	}{
+		{"OK", &fake{}, "working"},
+		{"Down", &fake{openErr: errors.New("dial tcp 10.0.0.1:11211: connect: no route to host")}, "unexpected result: Connection Error: dial tcp 10.0.0.1:11211: connect: no route to host"},
+		{"ValueRefused", &fake{setErr: fmt.Errorf("value too large: %w", cache.ErrValue)}, "unexpected result: ValueError"},
+		{"Hangs", &fake{hang: true}, "unexpected result: Connection Error: timeout"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			healthjobtest.AssertStatus(t, mustNew(t, cache.Config{Backend: tt.backend}), 500*time.Millisecond, tt.want)
+			if tt.backend.openErr == nil && !tt.backend.closed {
+				t.Error("connection left open")
+			}
+			if len(tt.backend.keys) > 0 && tt.backend.setErr == nil && !tt.backend.hang {
+				t.Errorf("keys left behind: %v", tt.backend.keys)
+			}
+		})
+	}
+}
+
+func TestCheckMismatch(t *testing.T) {
+	f := &fake{value: "itdoesnot"}
+	got, _ := healthjobtest.Result(mustNew(t, cache.Config{Backend: f}), time.Second)
+	key, ok := strings.CutPrefix(got, "unavailable: Cache key ")
+	key, ok2 := strings.CutSuffix(key, " does not match")
+	if !ok || !ok2 || !strings.HasPrefix(key, "djangohealthcheck_test:") || len(key) != len("djangohealthcheck_test:")+36 {
+		t.Errorf("status = %q, want unavailable: Cache key djangohealthcheck_test:<uuid> does not match", got)
+	}
+}
+
+func TestCheckCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := mustNew(t, cache.Config{Backend: &fake{}}).Check(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Check(cancelled) = %v, want context.Canceled", err)
+	}
+}
+
+func TestNew(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  cache.Config
+		want string
+	}{
+		{cache.Config{Backend: &fake{}}, "Cache backend: default"},
+		{cache.Config{Backend: &fake{}, Alias: "sessions"}, "Cache backend: sessions"},
+		{cache.Config{Backend: &fake{}, Alias: "sessions", Name: "Sessions"}, "Sessions"},
+	} {
+		if got := mustNew(t, tt.cfg).Name(); got != tt.want {
+			t.Errorf("Name() = %q, want %q", got, tt.want)
+		}
+	}
+	if _, err := cache.New(cache.Config{}); err == nil || err.Error() != "cache: no backend" {
+		t.Errorf("New(no backend) = %v, want cache: no backend", err)
+	}
+}
