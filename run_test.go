@@ -11,7 +11,7 @@ import (
 func TestRunJSON(t *testing.T) {
 	run := &healthjob.Run{
 		UUID:      "550e8400-e29b-41d4-a716-446655440000",
-		Timestamp: healthjob.Timestamp{time.Date(2023, 11, 20, 12, 0, 0, 0, time.UTC)},
+		Timestamp: healthjob.Timestamp{Time: time.Date(2023, 11, 20, 12, 0, 0, 0, time.UTC)},
 		Checks: []healthjob.Result{
 			{Name: "DatabaseBackend", Status: 1, Message: "working", Duration: time.Second},
 			{Name: "Cache backend: default", Status: 0, Message: "unexpected result: Connection Error"},
@@ -38,7 +38,7 @@ func TestRunJSON(t *testing.T) {
 
 func TestTimestamp(t *testing.T) {
 	local := time.FixedZone("CET", 3600)
-	ts := healthjob.Timestamp{time.Date(2024, 2, 29, 13, 4, 5, 123456789, local)}
+	ts := healthjob.Timestamp{Time: time.Date(2024, 2, 29, 13, 4, 5, 123456789, local)}
 	b, _ := json.Marshal(ts)
 	if string(b) != `"2024-02-29T12:04:05.123456"` {
 		t.Errorf("Timestamp JSON = %s, want UTC with 6 fraction digits", b)

@@ -24,7 +24,7 @@ func ExampleSync() {
 
 	run := &healthjob.Run{
 		UUID:      "550e8400-e29b-41d4-a716-446655440000",
-		Timestamp: healthjob.Timestamp{time.Date(2023, 11, 20, 12, 0, 0, 0, time.UTC)},
+		Timestamp: healthjob.Timestamp{Time: time.Date(2023, 11, 20, 12, 0, 0, 0, time.UTC)},
 		Checks:    []healthjob.Result{{Name: "DatabaseBackend", Status: 1, Message: "working"}},
 	}
 	if err := job.Sync(context.Background(), nil, server.URL, "billing", run); err != nil {

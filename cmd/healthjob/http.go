@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/healthjob/healthjob"
 	"github.com/healthjob/healthjob/healthhttp"
+	"github.com/healthjob/healthjob/internal/admin"
 	"github.com/healthjob/healthjob/internal/config"
 	"github.com/healthjob/healthjob/internal/metrics"
+	"github.com/healthjob/healthjob/internal/store"
 	"github.com/healthjob/healthjob/job"
 )
 
@@ -46,8 +49,13 @@ func startHTTP(ctx context.Context, a *app, jc *job.Config) (*httpServer, error)
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	m := metrics.New()
+	m := a.metrics
 	jc.OnRun = observer(health, m, jc.Stats, a.processor)
+
+	ui, err := adminUI(a.cfg, a.store, a.log)
+	if err != nil {
+		return nil, err
+	}
 
 	ln, err := net.Listen("tcp", a.cfg.HealthCheckHTTP)
 	if err != nil {
@@ -56,7 +64,7 @@ func startHTTP(ctx context.Context, a *app, jc *job.Config) (*httpServer, error)
 	ctx, stop := context.WithCancelCause(ctx)
 	s := &httpServer{
 		srv: &http.Server{
-			Handler:           routes(a.cfg, health, m),
+			Handler:           routes(a.cfg, health, m, ui),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      longestDeadline(a.runner) + 10*time.Second, // live mode answers after the checks
@@ -96,9 +104,10 @@ func (s *httpServer) shutdown() error {
 }
 
 // routes mounts the endpoints; the health endpoint serves its subsets below
-// its path.
-func routes(cfg *config.Config, health *healthhttp.Handler, m *metrics.Metrics) http.Handler {
+// its path, the admin UI everything below /admin/.
+func routes(cfg *config.Config, health *healthhttp.Handler, m *metrics.Metrics, ui http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle(admin.Root, ui)
 	mux.Handle(cfg.HealthCheckPath, health)
 	mux.HandleFunc("/livez", health.Livez)
 	mux.HandleFunc("/readyz", health.Readyz)
@@ -106,11 +115,37 @@ func routes(cfg *config.Config, health *healthhttp.Handler, m *metrics.Metrics) 
 	return mux
 }
 
+// adminUI is the admin web UI over the records store; without a store
+// (PERSIST_HEALTH_CHECK_DATA off) it is a page that says how to get one.
+func adminUI(cfg *config.Config, db *store.DB, log *slog.Logger) (http.Handler, error) {
+	if db == nil {
+		return admin.Off("PERSIST_HEALTH_CHECK_DATA is off, so this monitor keeps no records to show. " +
+			"Set it to true (the records go to DATABASE_URL), create a user with `healthjob createuser NAME`, and restart healthjob."), nil
+	}
+	proxies := make([]netip.Prefix, len(cfg.AdminTrustedProxies))
+	for i, p := range cfg.AdminTrustedProxies {
+		var err error
+		if proxies[i], err = config.ParsePrefix(p); err != nil {
+			return nil, usageErr(fmt.Errorf("ADMIN_TRUSTED_PROXIES: %q: %v", p, err))
+		}
+	}
+	return admin.New(admin.Config{
+		Store:          db,
+		Logger:         log,
+		SessionTTL:     cfg.AdminSessionTTL.D(),
+		SecureCookies:  cfg.AdminSecureCookies,
+		TrustedProxies: proxies,
+		// The dashboard reloads as often as the checks run, within reason.
+		Refresh: min(max(cfg.HealthCheckInterval.D(), 5*time.Second), 5*time.Minute),
+	})
+}
+
 // observer hands every cycle to the health endpoint and the metrics. The
 // monitor calls it after each cycle, one at a time; the monitor's error
-// counters tell whether this cycle's save and sync worked.
+// counter tells whether this cycle's save worked. The outbox's relay counts
+// the deliveries to the monitoring server itself.
 func observer(health *healthhttp.Handler, m *metrics.Metrics, stats *job.Stats, p *job.Processor) func(*healthjob.Run) {
-	persistErrors, syncErrors := stats.PersistErrors.Load(), stats.SyncErrors.Load()
+	persistErrors := stats.PersistErrors.Load()
 	return func(run *healthjob.Run) {
 		health.Observe(run)
 		if p.Persist {
@@ -119,11 +154,6 @@ func observer(health *healthhttp.Handler, m *metrics.Metrics, stats *job.Stats, 
 				m.RecordsWritten(len(run.Checks))
 			}
 			persistErrors = n
-		}
-		if p.Sync {
-			n := stats.SyncErrors.Load()
-			m.SyncAttempt(n == syncErrors)
-			syncErrors = n
 		}
 		m.Observe(run) // last: a scrape never counts a cycle whose records it does not count
 	}

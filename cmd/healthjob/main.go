@@ -52,6 +52,13 @@ var commands = []command{
 	{"monitor", "run the checks every HEALTH_CHECK_INTERVAL seconds until stopped", runMonitor},
 	{"check", "run the checks once; exit 0 when every critical check passed, 1 otherwise", runCheck},
 	{"migrate", "apply the database migrations of the records store", runMigrate},
+	{"records", "list the stored records: filter, search, sort, or the latest of each check", runRecords},
+	{"prune", "delete the records older than --older-than (or HEALTH_CHECK_RETENTION)", runPrune},
+	{"createuser", "add a user of the admin web UI, or --update one's password", runCreateUser},
+	{"status", "show the HA lease's holder, the alert states, maintenance and queued notifications", runStatus},
+	{"notify", "send a test notification: notify test URL|N (an item of NOTIFICATIONS)", runNotify},
+	{"serve", "run the monitoring server: take /v1/metrics from a fleet of monitors, answer the status API", runServe},
+	{"apikey", "manage the API keys of serve: create APP, list, revoke ID", runAPIKey},
 	{"config", "print the effective configuration, secrets masked, or --validate it", runConfig},
 	{"version", "print the version", runVersion},
 }

@@ -34,6 +34,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
+	defer startRetention(ctx, a)()
 	stats := &job.Stats{}
 	jc := job.Config{
 		Runner:    a.runner,
@@ -52,9 +53,14 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		}
 		ctx = srv.ctx
 	}
+	al, err := openAlerts(ctx, a, &jc)
+	if err != nil {
+		return err
+	}
+	defer al.close()
 	a.log.Info("monitor started", "checks", len(a.runner.Registry.Entries()), "interval", cfg.HealthCheckInterval,
 		"persist", cfg.PersistHealthCheckData, "sync", cfg.SyncHealthCheckData)
-	err = job.Monitor(ctx, jc)
+	err = runCycles(ctx, a, jc, al)
 	a.log.Info("monitor stopped", "cycles", stats.Cycles.Load(), "late_cycles", stats.LateCycles.Load(),
 		"failed_checks", stats.FailedChecks.Load(), "persist_errors", stats.PersistErrors.Load(), "sync_errors", stats.SyncErrors.Load())
 	// The cycle in flight has finished; the server drains after it.

@@ -16,6 +16,10 @@ type Check struct {
 	Timeout  Duration `yaml:"timeout"`
 	Subsets  []string `yaml:"subsets"`
 
+	// The alert state's thresholds of this check; nil: the settings'.
+	FailureThreshold *int `yaml:"failure_threshold"`
+	SuccessThreshold *int `yaml:"success_threshold"`
+
 	// Options holds the type's own options as a YAML mapping (nil: none).
 	Options *yaml.Node `yaml:"-"`
 
@@ -24,7 +28,8 @@ type Check struct {
 	where func(line int) string // file:line prefix
 }
 
-var commonKeys = map[string]bool{"type": true, "name": true, "critical": true, "timeout": true, "subsets": true}
+var commonKeys = map[string]bool{"type": true, "name": true, "critical": true, "timeout": true, "subsets": true,
+	"failure_threshold": true, "success_threshold": true}
 
 func (c *Config) parseChecks(list *yaml.Node) error {
 	if list.Kind == yaml.ScalarNode && list.Tag == "!!null" {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -20,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/healthjob/healthjob/internal/notify/routing"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -73,6 +75,50 @@ type Config struct {
 	MetricsPassword            string   `yaml:"METRICS_PASSWORD" secret:"password"`
 	MetricsToken               string   `yaml:"METRICS_TOKEN" secret:"token"`
 
+	// Retention of the records: raw records for HEALTH_CHECK_RETENTION (0
+	// keeps them forever), hourly roll-ups for HEALTH_CHECK_ROLLUP_RETENTION
+	// (0: no roll-ups).
+	HealthCheckRetention       Duration `yaml:"HEALTH_CHECK_RETENTION"`
+	HealthCheckRollupRetention Duration `yaml:"HEALTH_CHECK_ROLLUP_RETENTION"`
+
+	// The admin web UI.
+	AdminSessionTTL     Duration `yaml:"ADMIN_SESSION_TTL"`
+	AdminSecureCookies  string   `yaml:"ADMIN_SECURE_COOKIES"`
+	AdminTrustedProxies []string `yaml:"ADMIN_TRUSTED_PROXIES"`
+
+	// Alerting and high availability: the thresholds of the alert states
+	// (a check may set its own), who is told (items {url, checks,
+	// severity, reminder, secret}), when nobody is (items {start, end} or
+	// {cron, duration}, with checks and reason), and the lease that makes
+	// one monitor of an application active (HA_LOCK_URL postgres://… or
+	// redis://…, named HA_LOCK_NAME, else SYNC_APP_ID).
+	HealthCheckFailureThreshold int                 `yaml:"HEALTH_CHECK_FAILURE_THRESHOLD"`
+	HealthCheckSuccessThreshold int                 `yaml:"HEALTH_CHECK_SUCCESS_THRESHOLD"`
+	Notifications               Notifications       `yaml:"NOTIFICATIONS"`
+	Maintenance                 []map[string]string `yaml:"MAINTENANCE"`
+	HALockURL                   string              `yaml:"HA_LOCK_URL" secret:"url"`
+	HALockName                  string              `yaml:"HA_LOCK_NAME"`
+
+	// The outbox, and the monitoring server `healthjob serve`. A payload to
+	// sync waits in the records database when persisting, else in the
+	// SQLite file SYNC_OUTBOX_PATH ("": healthjob-outbox.db beside a SQLite
+	// DATABASE_URL, else in the working directory), which also keeps the
+	// runs for a remote DATABASE_URL while it is down; each queue holds
+	// at most SYNC_OUTBOX_MAX payloads and SYNC_OUTBOX_MAX_MB megabytes,
+	// the oldest dropped beyond. Deliveries are retried after
+	// SYNC_BACKOFF_MIN, doubled per failure up to SYNC_BACKOFF_MAX.
+	SyncOutboxPath       string   `yaml:"SYNC_OUTBOX_PATH"`
+	SyncOutboxMax        int      `yaml:"SYNC_OUTBOX_MAX"`
+	SyncOutboxMaxMB      float64  `yaml:"SYNC_OUTBOX_MAX_MB"`
+	SyncBackoffMin       Duration `yaml:"SYNC_BACKOFF_MIN"`
+	SyncBackoffMax       Duration `yaml:"SYNC_BACKOFF_MAX"`
+	SyncAPIKey           string   `yaml:"SYNC_API_KEY" secret:"token"`
+	SyncSigningKey       string   `yaml:"SYNC_SIGNING_KEY" secret:"token"`
+	ServeHTTP            string   `yaml:"SERVE_HTTP"`
+	ServeOpenApps        []string `yaml:"SERVE_OPEN_APPS"`
+	ServeSigningKey      string   `yaml:"SERVE_SIGNING_KEY" secret:"token"`
+	ServeSignatureMaxAge Duration `yaml:"SERVE_SIGNATURE_MAX_AGE"`
+
 	// Checks lists the checks to run; nil means the default set.
 	Checks []Check `yaml:"checks"`
 
@@ -106,6 +152,22 @@ func Default() *Config {
 		HealthCheckOKStatus:        200,
 		HealthCheckErrorStatus:     500,
 		HealthCheckLiveMinInterval: Duration(time.Second),
+
+		HealthCheckRollupRetention: Duration(400 * 24 * time.Hour),
+
+		AdminSessionTTL:     Duration(12 * time.Hour),
+		AdminSecureCookies:  "auto",
+		AdminTrustedProxies: []string{"127.0.0.0/8", "::1/128"},
+
+		HealthCheckFailureThreshold: 3,
+		HealthCheckSuccessThreshold: 2,
+
+		SyncOutboxMax:        100000,
+		SyncOutboxMaxMB:      256,
+		SyncBackoffMin:       Duration(time.Second),
+		SyncBackoffMax:       Duration(time.Minute),
+		ServeHTTP:            ":8000",
+		ServeSignatureMaxAge: Duration(5 * time.Minute),
 	}
 }
 
@@ -337,6 +399,12 @@ func (c *Config) Validate() error {
 	case c.MetricsPassword != "" && c.MetricsUsername == "":
 		return c.settingError("METRICS_USERNAME", "setting is not set; METRICS_PASSWORD is set and needs it")
 	}
+	switch r, rr := c.HealthCheckRetention, c.HealthCheckRollupRetention; {
+	case r != 0 && r < Duration(time.Hour):
+		return c.settingError("HEALTH_CHECK_RETENTION", "must be 0 (keep the records forever) or at least 1h, got %s", r)
+	case rr != 0 && rr < Duration(time.Hour):
+		return c.settingError("HEALTH_CHECK_ROLLUP_RETENTION", "must be 0 (no roll-ups) or at least 1h, got %s", rr)
+	}
 	if c.SyncHealthCheckData {
 		if c.SyncServerURL == "" {
 			return c.settingError("SYNC_SERVER_URL", "setting is not set; SYNC_HEALTH_CHECK_DATA is on and needs the monitoring server's base URL")
@@ -356,6 +424,67 @@ func (c *Config) Validate() error {
 			return c.settingError("SUBSETS", "subset %q lists no checks", subset)
 		}
 	}
+	switch {
+	case c.AdminSessionTTL < Duration(time.Minute):
+		return c.settingError("ADMIN_SESSION_TTL", "must be a minute or more, got %s", c.AdminSessionTTL)
+	case !slices.Contains([]string{"auto", "true", "false"}, c.AdminSecureCookies):
+		return c.settingError("ADMIN_SECURE_COOKIES", "want auto, true or false, got %q", c.AdminSecureCookies)
+	case strings.HasPrefix(c.HealthCheckPath, "/admin/"):
+		return c.settingError("HEALTH_CHECK_PATH", "%s is below /admin/, the admin UI's; choose another path such as /ht/", c.HealthCheckPath)
+	}
+	for _, p := range c.AdminTrustedProxies {
+		if _, err := ParsePrefix(p); err != nil {
+			return c.settingError("ADMIN_TRUSTED_PROXIES", "want IP addresses or CIDR ranges such as 10.0.0.0/8, got %q", p)
+		}
+	}
+	switch {
+	case c.HealthCheckFailureThreshold < 1:
+		return c.settingError("HEALTH_CHECK_FAILURE_THRESHOLD", "must be 1 or more, got %d", c.HealthCheckFailureThreshold)
+	case c.HealthCheckSuccessThreshold < 1:
+		return c.settingError("HEALTH_CHECK_SUCCESS_THRESHOLD", "must be 1 or more, got %d", c.HealthCheckSuccessThreshold)
+	}
+	for i, item := range c.Notifications {
+		if _, err := routing.ParseRoute(item); err != nil {
+			return c.settingError("NOTIFICATIONS", "item %d: %v", i+1, err)
+		}
+	}
+	for i, item := range c.Maintenance {
+		if _, err := routing.ParseWindow(item, time.Local); err != nil {
+			return c.settingError("MAINTENANCE", "item %d: %v", i+1, err)
+		}
+	}
+	if c.HALockURL != "" {
+		u, err := url.Parse(c.HALockURL)
+		switch {
+		case err != nil || !slices.Contains([]string{"postgres", "postgresql", "redis", "rediss"}, u.Scheme) || u.Host == "":
+			return c.settingError("HA_LOCK_URL", "want postgres://user:pass@host:5432/db or redis://host:6379/0, got %q", Redact(c.HALockURL))
+		case c.HALockName == "" && c.SyncAppID == "":
+			return c.settingError("HA_LOCK_NAME", "setting is not set; HA_LOCK_URL is set and needs the lease's name, or SYNC_APP_ID")
+		}
+	}
+	for _, ch := range c.Checks {
+		if t := ch.FailureThreshold; t != nil && *t < 1 {
+			return ch.Errorf("failure_threshold: must be 1 or more, got %d", *t)
+		}
+		if t := ch.SuccessThreshold; t != nil && *t < 1 {
+			return ch.Errorf("success_threshold: must be 1 or more, got %d", *t)
+		}
+	}
+	switch {
+	case c.SyncOutboxMax < 1:
+		return c.settingError("SYNC_OUTBOX_MAX", "must be 1 payload or more, got %d", c.SyncOutboxMax)
+	case c.SyncOutboxMaxMB <= 0:
+		return c.settingError("SYNC_OUTBOX_MAX_MB", "must be more than 0 MB, got %g", c.SyncOutboxMaxMB)
+	case c.SyncBackoffMin <= 0:
+		return c.settingError("SYNC_BACKOFF_MIN", "must be more than 0, got %s", c.SyncBackoffMin)
+	case c.SyncBackoffMax < c.SyncBackoffMin:
+		return c.settingError("SYNC_BACKOFF_MAX", "must be SYNC_BACKOFF_MIN (%s) or more, got %s", c.SyncBackoffMin, c.SyncBackoffMax)
+	case c.ServeSignatureMaxAge <= 0:
+		return c.settingError("SERVE_SIGNATURE_MAX_AGE", "must be more than 0, got %s", c.ServeSignatureMaxAge)
+	}
+	if _, port, err := net.SplitHostPort(c.ServeHTTP); err != nil || port == "" {
+		return c.settingError("SERVE_HTTP", "want a listen address host:port such as 127.0.0.1:8000 or :8000, got %q", c.ServeHTTP)
+	}
 	seen := map[string]bool{}
 	for _, ch := range c.Checks {
 		if ch.Name == "" {
@@ -367,6 +496,19 @@ func (c *Config) Validate() error {
 		seen[ch.Name] = true
 	}
 	return nil
+}
+
+// ParsePrefix reads an ADMIN_TRUSTED_PROXIES entry: a CIDR range, or one
+// address.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // CheckList returns the declared checks, or the default set when none are.
@@ -446,4 +588,26 @@ func secretOption(name string) bool {
 	return slices.ContainsFunc([]string{"password", "secret", "token", "key"}, func(s string) bool {
 		return strings.Contains(name, s)
 	})
+}
+
+// Notifications is NOTIFICATIONS: one mapping per notifier. Shown, its URLs
+// and secrets are masked, since a webhook's path is often its secret.
+type Notifications []map[string]string
+
+// MarshalYAML renders the notifiers with their secrets masked.
+func (n Notifications) MarshalYAML() (any, error) {
+	out := make([]map[string]string, len(n))
+	for i, item := range n {
+		out[i] = map[string]string{}
+		for k, v := range item {
+			switch k {
+			case "url":
+				v = routing.Redact(v)
+			case "secret":
+				v = "*****"
+			}
+			out[i][k] = v
+		}
+	}
+	return out, nil
 }

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/healthjob/healthjob"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +34,10 @@ type Metrics struct {
 	cycleDuration       prometheus.Histogram
 	recordsWritten      prometheus.Counter
 	syncAttempts        *prometheus.CounterVec
+	outboxDepth         atomic.Pointer[func() int]
+	outboxDropped       *prometheus.CounterVec
+	ingested            *prometheus.CounterVec
+	ingestDuration      prometheus.Histogram
 }
 
 // levels are the values of healthjob_check_status's status label.
@@ -79,19 +85,40 @@ func New() *Metrics {
 			Name: "healthjob_sync_attempts_total",
 			Help: "Deliveries of a run to the monitoring server, by result (success or failure).",
 		}, []string{"result"}),
+		outboxDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "healthjob_outbox_dropped_total",
+			Help: "Payloads dropped from the outbox, by reason: full (the oldest, for room) or refused (by the server, for good).",
+		}, []string{"reason"}),
+		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "healthjob_ingest_payloads_total",
+			Help: "Payloads received by serve on /v1/metrics, by result: accepted, duplicate, rejected or failed.",
+		}, []string{"result"}),
+		ingestDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "healthjob_ingest_duration_seconds",
+			Help:    "How long serve took to answer a payload.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
 	}
-	outboxDepth := prometheus.NewGauge(prometheus.GaugeOpts{
+	outboxDepth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "healthjob_outbox_depth",
-		Help: "Runs waiting to be delivered to the monitoring server; runs are sent directly, so none wait.",
+		Help: "Payloads waiting in the outbox: for the monitoring server, or for a records database that is down.",
+	}, func() float64 {
+		if depth := m.outboxDepth.Load(); depth != nil {
+			return float64((*depth)())
+		}
+		return 0
 	})
 	for _, result := range []string{"success", "failure"} {
 		m.syncAttempts.WithLabelValues(result) // export 0 before the first attempt, so rate() works
+	}
+	for _, reason := range []string{"full", "refused"} {
+		m.outboxDropped.WithLabelValues(reason)
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.checkUp, m.checkStatus, m.checkDuration, m.lastSuccess, m.consecutiveFailures,
-		m.cycles, m.cycleDuration, m.recordsWritten, m.syncAttempts, outboxDepth,
+		m.cycles, m.cycleDuration, m.recordsWritten, m.syncAttempts, outboxDepth, m.outboxDropped,
 	)
 	return m
 }
@@ -133,6 +160,30 @@ func (m *Metrics) SyncAttempt(ok bool) {
 		result = "success"
 	}
 	m.syncAttempts.WithLabelValues(result).Inc()
+}
+
+// OutboxDepth makes healthjob_outbox_depth read depth at each scrape.
+func (m *Metrics) OutboxDepth(depth func() int) { m.outboxDepth.Store(&depth) }
+
+// OutboxDropped counts n payloads dropped from the outbox for reason: full
+// or refused.
+func (m *Metrics) OutboxDropped(reason string, n int) {
+	m.outboxDropped.WithLabelValues(reason).Add(float64(n))
+}
+
+// ExportIngest adds serve's ingest metrics to the ones exported.
+func (m *Metrics) ExportIngest() {
+	for _, r := range []string{"accepted", "duplicate", "rejected", "failed"} {
+		m.ingested.WithLabelValues(r)
+	}
+	m.reg.MustRegister(m.ingested, m.ingestDuration)
+}
+
+// Ingested counts a payload received by serve, with its result (accepted,
+// duplicate, rejected or failed) and how long it took.
+func (m *Metrics) Ingested(result string, d time.Duration) {
+	m.ingested.WithLabelValues(result).Inc()
+	m.ingestDuration.Observe(d.Seconds())
 }
 
 // Auth protects the metrics: with a Token, a request must carry

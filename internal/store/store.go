@@ -1,7 +1,12 @@
-// Package store keeps check results in SQL: the records table of the spec,
-// as Django creates it (django_health_check_job_heathcheckjob), plus
-// healthjob's nullable columns, under embedded numbered migrations per
-// dialect. It imports no driver: the binary and the tests choose them.
+// Package store keeps check results in SQL — SQLite, PostgreSQL or
+// MySQL/MariaDB, chosen by the database URL's scheme: the records table of
+// the spec, as Django creates it on that engine
+// (django_health_check_job_heathcheckjob), plus healthjob's nullable
+// columns, its indexes, and hourly roll-ups, under embedded numbered
+// migrations per dialect. It reads records back for the admin and the
+// records command (List, Count, Latest, Changes, Series, Distinct) and keeps
+// them to a retention period (Rollup, Prune). It registers no driver: the
+// binary and the tests import them.
 package store
 
 import (
@@ -11,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,7 +42,7 @@ var ErrSchemaBehind = errors.New("the database schema is behind this healthjob; 
 // DB is an open store.
 type DB struct {
 	db      *sql.DB
-	dialect dialect
+	dialect *dialect
 	url     string
 
 	// Now is the clock for updated_at; tests replace it.
@@ -50,34 +56,42 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, ok := dialects[driver]
-	if !ok {
-		return nil, fmt.Errorf("open %s: the %s store is not supported by this build", sqldb.Redact(url), driver)
-	}
+	d := dialects[driver]
 	db, err := sql.Open(driver, d.dsn(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", sqldb.Redact(url), err)
 	}
 	d.configure(db)
-	s := &DB{db: db, dialect: d, url: url, Now: time.Now}
-	if err := s.init(ctx); err != nil {
+	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open %s: %w", sqldb.Redact(url), err)
+		return nil, fmt.Errorf("open %s: %w", sqldb.Redact(url), oneLine(err))
 	}
-	return s, nil
+	return &DB{db: db, dialect: d, url: url, Now: time.Now}, nil
 }
 
-func (s *DB) init(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
+// oneLine keeps a driver's error on one line: pgx reports each address it
+// tried on a line of its own, often the same twice (with and without TLS).
+func oneLine(err error) error {
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) == 1 {
 		return err
 	}
-	for _, stmt := range s.dialect.setup {
-		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("%s: %w", stmt, err)
+	var kept []string
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(kept, l) {
+			kept = append(kept, l)
 		}
 	}
-	return nil
+	return &lineError{strings.Join(kept, " "), err}
 }
+
+type lineError struct {
+	msg string
+	err error
+}
+
+func (e *lineError) Error() string { return e.msg }
+func (e *lineError) Unwrap() error { return e.err }
 
 // Close closes the database.
 func (s *DB) Close() error { return s.db.Close() }
@@ -90,8 +104,15 @@ func (s *DB) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(s.dialect.goose, s.db, fsys,
-		goose.WithTableName(versionTable), goose.WithDisableGlobalRegistry(true))
+	opts := []goose.ProviderOption{goose.WithTableName(versionTable), goose.WithDisableGlobalRegistry(true)}
+	if s.dialect.locker != nil {
+		l, err := s.dialect.locker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(l))
+	}
+	return goose.NewProvider(s.dialect.goose, s.db, fsys, opts...)
 }
 
 // Migrate applies the pending migrations, each in its own transaction, and
@@ -143,96 +164,87 @@ func (s *DB) refuseNewer(ctx context.Context, p *goose.Provider) error {
 	return nil
 }
 
+// Engine names the database engine: "sqlite", "postgres" or "mysql".
+func (s *DB) Engine() string { return s.dialect.name }
+
 // rowsPerInsert bounds one multi-row INSERT below every engine's limit on
 // bound parameters.
 const rowsPerInsert = 500
 
-// SaveRun writes one record per check of run in one transaction, with one
-// multi-row insert per 500 checks: the spec's bulk_create.
+// copyFrom is the batch size from which PostgreSQL's COPY beats a
+// multi-row INSERT (measured by BenchmarkSaveRun).
+const copyFrom = 100
+
+// columns are the records' columns a run writes, in the order of row.
+var columns = []string{"name", "status", "message", "created_at", "updated_at", "run_uuid", "duration_ms", "app_id", "level", "critical"}
+
+// SaveRun writes one record per check of run in one transaction: with COPY
+// on PostgreSQL for large runs, else with one multi-row INSERT per 500
+// checks — the spec's bulk_create.
 func (s *DB) SaveRun(ctx context.Context, run *healthjob.Run) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("save run: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := s.insertRecords(ctx, tx, run); err != nil {
-		return fmt.Errorf("save run: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := s.saveRun(ctx, run); err != nil {
 		return fmt.Errorf("save run: %w", err)
 	}
 	return nil
 }
 
-const columns = "name, status, message, created_at, updated_at, run_uuid, duration_ms, app_id, level, critical"
+func (s *DB) saveRun(ctx context.Context, run *healthjob.Run) error {
+	rows := s.rows(run)
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if s.dialect.copy != nil && len(rows) >= copyFrom {
+		// COPY runs on the same connection, inside the transaction tx began.
+		err = s.dialect.copy(ctx, conn, rows)
+	} else {
+		err = s.insert(ctx, tx, rows)
+	}
+	if err != nil {
+		return err
+	}
+	return tx.Commit()
+}
 
-func (s *DB) insertRecords(ctx context.Context, tx *sql.Tx, run *healthjob.Run) error {
+// rows renders run's checks as records in the order of columns.
+func (s *DB) rows(run *healthjob.Run) [][]any {
 	created := s.dialect.time(run.Timestamp.Time)
 	updated := s.dialect.time(s.Now())
 	var app any
 	if run.SyncAppID != "" {
 		app = run.SyncAppID
 	}
-	for start := 0; start < len(run.Checks); start += rowsPerInsert {
-		batch := run.Checks[start:min(start+rowsPerInsert, len(run.Checks))]
+	rows := make([][]any, len(run.Checks))
+	for i, c := range run.Checks {
+		rows[i] = []any{c.Name, c.Status, c.Message, created, updated,
+			run.UUID, float64(c.Duration.Microseconds()) / 1000, app, string(c.Level), c.Critical}
+	}
+	return rows
+}
+
+func (s *DB) insert(ctx context.Context, tx *sql.Tx, rows [][]any) error {
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+	for start := 0; start < len(rows); start += rowsPerInsert {
+		batch := rows[start:min(start+rowsPerInsert, len(rows))]
 		var q strings.Builder
-		q.WriteString("INSERT INTO " + Table + " (" + columns + ") VALUES ")
-		args := make([]any, 0, len(batch)*10)
-		for i, c := range batch {
+		q.WriteString("INSERT INTO " + Table + " (" + strings.Join(columns, ", ") + ") VALUES ")
+		args := make([]any, 0, len(batch)*len(columns))
+		for i, r := range batch {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString(s.dialect.row(len(args), 10))
-			args = append(args, c.Name, c.Status, c.Message, created, updated,
-				run.UUID, float64(c.Duration.Microseconds())/1000, app, string(c.Level), c.Critical)
+			q.WriteString(tuple)
+			args = append(args, r...)
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.dialect.rebind(q.String()), args...); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// Record is one stored row.
-type Record struct {
-	ID        int64
-	Name      string
-	Status    int
-	Message   string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	RunUUID   string
-	AppID     string
-	Level     string
-	Duration  time.Duration
-	Critical  bool
-}
-
-// Latest returns up to limit records, newest first.
-func (s *DB) Latest(ctx context.Context, limit int) ([]Record, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, status, message, created_at, updated_at,
-		COALESCE(run_uuid, ''), COALESCE(app_id, ''), COALESCE(level, ''), COALESCE(duration_ms, 0), COALESCE(critical, true)
-		FROM `+Table+` ORDER BY id DESC LIMIT `+fmt.Sprint(limit))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		var r Record
-		var created, updated any
-		var ms float64
-		if err := rows.Scan(&r.ID, &r.Name, &r.Status, &r.Message, &created, &updated, &r.RunUUID, &r.AppID, &r.Level, &ms, &r.Critical); err != nil {
-			return nil, err
-		}
-		if r.CreatedAt, err = s.dialect.parseTime(created); err != nil {
-			return nil, err
-		}
-		if r.UpdatedAt, err = s.dialect.parseTime(updated); err != nil {
-			return nil, err
-		}
-		r.Duration = time.Duration(ms * float64(time.Millisecond))
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }

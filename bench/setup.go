@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/healthjob/healthjob/internal/store"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, as healthjob's binary links it
+	_ "modernc.org/sqlite"             // SQLite, as healthjob's binary links it
+)
+
+// prepareDatabases gives each system its own fresh, migrated database per
+// engine: SQLite files in the scratch directory, and two PostgreSQL
+// databases. PostgreSQL is left out, with the reason recorded, when
+// healthjob's store does not support it in this build.
+func (b *bench) prepareDatabases(ctx context.Context, res *results) error {
+	b.databases = map[string]map[side]string{"sqlite": {
+		healthjobSide: "sqlite:" + filepath.Join(b.work, "healthjob.db"),
+		peerSide:      "sqlite:" + filepath.Join(b.work, "peer.db"),
+	}}
+	base := env("HEALTHJOB_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	if db, err := store.Open(ctx, base); err != nil {
+		if !strings.Contains(err.Error(), "not supported") {
+			return fmt.Errorf("PostgreSQL (HEALTHJOB_POSTGRES_URL): %w", err)
+		}
+		res.Skipped["postgres"] = err.Error()
+	} else {
+		db.Close()
+		pg := map[side]string{}
+		for _, s := range []side{healthjobSide, peerSide} {
+			if pg[s], err = createDatabase(ctx, base, "healthjob_bench_"+string(s)); err != nil {
+				return err
+			}
+		}
+		b.databases["postgres"] = pg
+	}
+	// Four migrations at once: the peer's take seconds each.
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(b.databases))
+	for engine := range b.databases {
+		for _, s := range []side{healthjobSide, peerSide} {
+			wg.Go(func() {
+				if err := b.migrate(ctx, s, engine); err != nil {
+					errs <- fmt.Errorf("migrate %s's %s database: %w", s, engine, err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs // the first, if any
+}
+
+// createDatabase (re)creates the database name on base's server and
+// returns its URL.
+func createDatabase(ctx context.Context, base, name string) (string, error) {
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return "", fmt.Errorf("%s: %w", stmt, err)
+		}
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// migrate brings a system's database schema up to date, so that no run
+// measures a first migration.
+func (b *bench) migrate(ctx context.Context, s side, engine string) error {
+	dir, env, argv, err := b.command(s, workload{db: engine, checks: "std", interval: time.Second}, "migrate")
+	if err != nil {
+		return err
+	}
+	if s == peerSide {
+		argv = append(argv, "-v0")
+	}
+	p, err := startProc(dir, env, argv...)
+	if err != nil {
+		return err
+	}
+	u, err := p.wait(2 * time.Minute)
+	if err == nil && u.code != 0 {
+		err = fmt.Errorf("exit code %d: %s", u.code, p.stderr)
+	}
+	return err
+}
+
+// serveTargets starts the local servers that the http and tcp probes ask:
+// an HTTP server answering 200, and a TCP listener that accepts and closes.
+func (b *bench) serveTargets() (stop func(), err error) {
+	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }), //nolint:errcheck // the probe sees a short body
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go srv.Serve(hl) //nolint:errcheck // ends with Close
+	b.httpURL = "http://" + hl.Addr().String() + "/"
+
+	tl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	go func() {
+		for {
+			conn, err := tl.Accept()
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench: tcp target:", err)
+				time.Sleep(10 * time.Millisecond) // out of descriptors: let the probes finish
+				continue
+			}
+			conn.Close()
+		}
+	}()
+	b.tcpAddr = tl.Addr().String()
+	return func() { srv.Close(); tl.Close() }, nil
+}

@@ -1,0 +1,16 @@
+-- healthjob's own columns, nullable so Django's inserts keep working.
+-- +goose Up
+ALTER TABLE "django_health_check_job_heathcheckjob"
+    ADD COLUMN "run_uuid" uuid NULL,
+    ADD COLUMN "duration_ms" real NULL,
+    ADD COLUMN "app_id" varchar(100) NULL,
+    ADD COLUMN "level" varchar(16) NULL,
+    ADD COLUMN "critical" boolean NULL;
+
+-- +goose Down
+ALTER TABLE "django_health_check_job_heathcheckjob"
+    DROP COLUMN "critical",
+    DROP COLUMN "level",
+    DROP COLUMN "app_id",
+    DROP COLUMN "duration_ms",
+    DROP COLUMN "run_uuid";
