@@ -260,9 +260,17 @@ func TestRecordsInSQLite(t *testing.T) {
 
 func TestMigrateConfigVersion(t *testing.T) {
 	dir := t.TempDir()
+	sqliteMigrations, err := filepath.Glob("../../internal/store/migrations/sqlite/*.sql")
+	if err != nil || len(sqliteMigrations) == 0 {
+		t.Fatalf("migration files: %v", err)
+	}
 	r := healthjob(t, dir, nil, "migrate")
-	if r.code != 0 || r.stdout != "sqlite:healthjob.db: 2 migrations applied; the schema is up to date\n" {
-		t.Errorf("migrate: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	if want := fmt.Sprintf("sqlite:healthjob.db: %d migrations applied; the schema is up to date\n", len(sqliteMigrations)); r.code != 0 || r.stdout != want {
+		t.Errorf("migrate: exit %d, %q %q, want %q", r.code, r.stdout, r.stderr, want)
+	}
+	r = healthjob(t, dir, nil, "migrate")
+	if r.code != 0 || r.stdout != "sqlite:healthjob.db: 0 migrations applied; the schema is up to date\n" {
+		t.Errorf("second migrate: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
 	writeConfig(t, dir, "SYNC_SERVER_URL: https://user:hunter2@monitor.example.com\nDATABASE_URL: postgres://app:hunter2@db:5432/app\nchecks:\n  - {type: disk, path: /}\n")
 	r = healthjob(t, dir, []string{"SYNC_APP_ID=billing"}, "config")

@@ -41,7 +41,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if db.Engine() != "sqlite" {
+	if db.Engine() == "sqlite" {
+		// Checkpoint the WAL every 40 MB rather than 4: the pages every
+		// payload touches (the indexes' last leaves) are copied to the
+		// database once per checkpoint, so fewer checkpoints copy less
+		// (a third more payloads a second, measured with tools/loadgen).
+		if _, err := db.SQL().ExecContext(ctx, "PRAGMA wal_autocheckpoint = 10000"); err != nil {
+			return fmt.Errorf("DATABASE_URL: %w", err)
+		}
+	} else {
 		db.SQL().SetMaxOpenConns(serveConns)
 		db.SQL().SetMaxIdleConns(serveConns)
 	}

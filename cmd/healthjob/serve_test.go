@@ -658,3 +658,96 @@ print(r.status_code, r.json()["field"])
 	}
 	srv.stop(t)
 }
+
+// TestOutboxSettings: each bad setting of the outbox and of serve is one
+// line naming it, exit 2; the keys are masked by `healthjob config`.
+func TestOutboxSettings(t *testing.T) {
+	dir := t.TempDir()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, tt := range []struct {
+		env    []string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"SYNC_OUTBOX_MAX=0"}, []string{"monitor"}, 2, "healthjob monitor: SYNC_OUTBOX_MAX (environment): must be 1 payload or more, got 0\n"},
+		{[]string{"SYNC_OUTBOX_MAX_MB=-1"}, []string{"check"}, 2, "healthjob check: SYNC_OUTBOX_MAX_MB (environment): must be more than 0 MB, got -1\n"},
+		{[]string{"SYNC_BACKOFF_MIN=0"}, []string{"monitor"}, 2, "healthjob monitor: SYNC_BACKOFF_MIN (environment): must be more than 0, got 0s\n"},
+		{[]string{"SYNC_BACKOFF_MIN=2s", "SYNC_BACKOFF_MAX=1s"}, []string{"monitor"}, 2, "healthjob monitor: SYNC_BACKOFF_MAX (environment): must be SYNC_BACKOFF_MIN (2s) or more, got 1s\n"},
+		{[]string{"SERVE_HTTP=8000"}, []string{"serve"}, 2, `healthjob serve: SERVE_HTTP (environment): want a listen address host:port such as 127.0.0.1:8000 or :8000, got "8000"` + "\n"},
+		{[]string{"SERVE_SIGNATURE_MAX_AGE=0"}, []string{"serve"}, 2, "healthjob serve: SERVE_SIGNATURE_MAX_AGE (environment): must be more than 0, got 0s\n"},
+		{nil, []string{"serve", "--http", "localhost"}, 2, `healthjob serve: --http: want a listen address host:port such as 127.0.0.1:8000 or :8000, got "localhost"` + "\n"},
+		{nil, []string{"serve", "--http", busy.Addr().String()}, 1, "healthjob serve: cannot serve HTTP: listen tcp " + busy.Addr().String() + ": bind: address already in use\n"},
+	} {
+		if r := healthjob(t, dir, tt.env, tt.args...); r.code != tt.code || !strings.HasSuffix(r.stderr, tt.stderr) {
+			t.Errorf("%v %v: exit %d, %q; want %d, %q", tt.env, tt.args, r.code, r.stderr, tt.code, tt.stderr)
+		}
+	}
+	r := healthjob(t, dir, []string{"SYNC_API_KEY=hj_secret1", "SYNC_SIGNING_KEY=secret2", "SERVE_SIGNING_KEY=secret3", "SERVE_OPEN_APPS=legacy,other"}, "config")
+	if r.code != 0 || strings.Contains(r.stdout, "secret") ||
+		!strings.Contains(r.stdout, "SYNC_API_KEY: '*****'\nSYNC_SIGNING_KEY: '*****'\nSERVE_HTTP: :8000\nSERVE_OPEN_APPS:\n    - legacy\n    - other\nSERVE_SIGNING_KEY: '*****'\n") ||
+		!strings.Contains(r.stdout, "SYNC_OUTBOX_PATH: \"\"\nSYNC_OUTBOX_MAX: 100000\nSYNC_OUTBOX_MAX_MB: 256\nSYNC_BACKOFF_MIN: 1s\nSYNC_BACKOFF_MAX: 1m0s\n") {
+		t.Errorf("config: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestCheckSyncs: `healthjob check` delivers its run before it exits,
+// through an outbox file beside the SQLite records, with the API key.
+func TestCheckSyncs(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	var auth []string
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.Header.Get("Authorization")+" "+r.Header.Get("User-Agent")[:10])
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer sink.Close()
+	os.Mkdir(filepath.Join(dir, "data"), 0o755)
+	writeConfig(t, dir, "SYNC_HEALTH_CHECK_DATA: true\nSYNC_SERVER_URL: "+sink.URL+"\nSYNC_APP_ID: billing\nSYNC_API_KEY: hj_k\nDATABASE_URL: sqlite:data/records.db\nchecks:\n  - {type: exec, name: \"True\", command: [/bin/true]}\n")
+	if r := healthjob(t, dir, nil, "check"); r.code != 0 {
+		t.Fatalf("check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(auth) != 1 || auth[0] != "Bearer hj_k healthjob/" {
+		t.Errorf("requests: %q", auth)
+	}
+	var waiting int
+	if err := openDB(t, "sqlite:"+filepath.Join(dir, "data", "healthjob-outbox.db")).QueryRow(`SELECT count(*) FROM healthjob_outbox`).Scan(&waiting); err != nil || waiting != 0 {
+		t.Errorf("%d payloads left in data/healthjob-outbox.db (%v)", waiting, err)
+	}
+}
+
+// TestFleetSigned: a monitor signs its payloads with SYNC_SIGNING_KEY and
+// serve, with the same SERVE_SIGNING_KEY, takes them; a monitor with
+// another key is refused (401), keeps its runs and says why.
+func TestFleetSigned(t *testing.T) {
+	srvDir, good, bad := t.TempDir(), t.TempDir(), t.TempDir()
+	env := []string{"SERVE_SIGNING_KEY=s3cret"}
+	key := apiKey(t, srvDir, env, "billing")
+	srv := startServe(t, srvDir, env, "127.0.0.1:0")
+	writeConfig(t, good, monitorYAML(good, srv.url, key, persistSQLite+"\nSYNC_SIGNING_KEY: s3cret"))
+	writeConfig(t, bad, monitorYAML(bad, srv.url, key, "SYNC_SIGNING_KEY: guess"))
+	mon, stdout, stderr := startMonitor(t, good, nil)
+	other, _, otherErr := startMonitor(t, bad, nil)
+	stdout.waitFor(t, "True ", 5)
+	otherErr.waitFor(t, `error="POST `+srv.url+`/v1/metrics: 401 Unauthorized: {\"error\":\"X-Healthjob-Signature: the signature does not match the body\",\"field\":\"X-Healthjob-Signature\"}"`, 2)
+	serveDB, monitorDB := openDB(t, "sqlite:"+filepath.Join(srvDir, "healthjob.db")), openDB(t, "sqlite:"+filepath.Join(good, "healthjob.db"))
+	caughtUp(t, serveDB, monitorDB, "billing")
+	stopMonitor(t, mon, stderr)
+	made, _ := runsIn(t, monitorDB, "")
+	assertDelivered(t, serveDB, "billing", made)
+	other.Process.Kill()
+	other.Wait()
+	var waiting int
+	if err := openDB(t, "sqlite:"+filepath.Join(bad, "healthjob-outbox.db")).QueryRow(`SELECT count(*) FROM healthjob_outbox`).Scan(&waiting); err != nil || waiting < 2 {
+		t.Errorf("%d runs kept by the refused monitor (%v), want 2 or more", waiting, err)
+	}
+	srv.stop(t)
+}

@@ -129,10 +129,13 @@ func securityHeaders(next http.Handler) http.Handler {
 // there: reason, such as "persistence is off". Mount it at Root instead of
 // a Handler when there is no store.
 func Off(reason string) http.Handler {
-	return securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+ui.StaticPrefix+"{hash}/{name}", ui.Static)
+	mux.HandleFunc(Root, func(w http.ResponseWriter, r *http.Request) {
 		page := messagePage{Base: Base{Title: "The admin is off"}, Text: reason}
 		render(w, r, nil, http.StatusServiceUnavailable, "message", &page)
-	}))
+	})
+	return securityHeaders(mux)
 }
 
 // Base is what every page shows around its content.

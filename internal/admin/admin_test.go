@@ -511,7 +511,7 @@ func TestRecordAndHistory(t *testing.T) {
 		}
 	}
 
-	res = ts.get(t, c, recordsPath+id+"/history/?range=24h")
+	res = ts.get(t, c, recordsPath+id+"/history/") // 24 hours
 	at := func(m int) string { return first.Add(time.Duration(m) * time.Minute).Format("2006-01-02 15:04:05") }
 	for _, want := range []string{
 		`<h1>History of RedisHealthCheck</h1>`,
@@ -721,5 +721,16 @@ func TestOff(t *testing.T) {
 	if res.code != http.StatusServiceUnavailable || res.header.Get("Content-Security-Policy") != csp ||
 		!strings.Contains(res.body, "<h1>The admin is off</h1>\n  <p>PERSIST_HEALTH_CHECK_DATA is off, so there are no records to show.</p>") {
 		t.Errorf("off: %d\n%s", res.code, res.body)
+	}
+	css := re(`href="(/admin/static/[0-9a-f]{12}/admin.css)"`).FindStringSubmatch(res.body)
+	if css == nil {
+		t.Fatal("no stylesheet")
+	}
+	req, err = http.NewRequest(http.MethodGet, srv.URL+css[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := do(t, http.DefaultClient, req); res.code != http.StatusOK || res.header.Get("Content-Type") != "text/css; charset=utf-8" {
+		t.Errorf("the stylesheet of the off page: %d %s", res.code, res.header.Get("Content-Type"))
 	}
 }

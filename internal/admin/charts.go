@@ -16,8 +16,7 @@ import (
 
 func coord(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 
-// sparkline is a check's mean duration per hour over the last 24 hours of
-// series.
+// sparkline is a check's mean duration per hour over the last 24 hours.
 type sparkline struct {
 	Line, Area string // the points of the polyline and of the area under it
 	Label      string
@@ -29,13 +28,6 @@ func newSparkline(series []store.Bucket, now time.Time) sparkline {
 	from := now.Add(-24 * time.Hour)
 	var xs, ys []float64
 	var top, worst time.Duration
-	day := series[:0:0]
-	for _, b := range series {
-		if !b.Start.Before(from.Truncate(time.Hour)) {
-			day = append(day, b)
-		}
-	}
-	series = day
 	for _, b := range series {
 		if b.DurationAvg > 0 {
 			top = max(top, b.DurationAvg)

@@ -83,12 +83,26 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
+		uptimes, err := h.store.UptimesByName(ctx, app, []time.Time{now.Add(-24 * time.Hour), now.Add(-7 * 24 * time.Hour), now.Add(-30 * 24 * time.Hour)}, now)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		series, err := h.store.SeriesByName(ctx, app, now.Add(-24*time.Hour), now)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		for _, rec := range latest {
 			row, err := h.dashRow(ctx, rec, app, now)
 			if err != nil {
 				h.fail(w, r, err)
 				return
 			}
+			for i, up := range uptimes[rec.Name] {
+				row.Uptime[i] = percentOf(up)
+			}
+			row.Trend = newSparkline(series[rec.Name], now)
 			g.Rows = append(g.Rows, row)
 			p.Checks++
 			switch row.Latest.Outcome {
@@ -116,27 +130,35 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	render(w, r, h.log, http.StatusOK, "dashboard", p)
 }
 
+// dashRow is the row of the check of rec but for its uptimes and trend,
+// which the dashboard reads for every check at once.
 func (h *Handler) dashRow(ctx context.Context, rec store.Record, app string, now time.Time) (dashRow, error) {
-	row := dashRow{Latest: view(rec, ""), Duration: ui.Span(0)}
-	since, err := h.store.Since(ctx, rec.Name, app, rec.Status, rec.Level)
-	if err != nil {
-		return row, err
-	}
-	row.Since, row.For = since, ui.Span(now.Sub(since))
-	// One month of hours gives the three uptimes and the day's trend.
-	series, err := h.store.Series(ctx, rec.Name, app, now.Add(-30*24*time.Hour), now)
-	if err != nil {
-		return row, err
-	}
-	for i, span := range []time.Duration{24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour} {
-		row.Uptime[i] = uptimeSince(series, now.Add(-span))
-	}
-	row.Trend = newSparkline(series, now)
+	row := dashRow{Latest: view(rec, ""), Uptime: [3]string{"—", "—", "—"}}
 	recent, err := h.store.List(ctx, store.Query{Filter: store.Filter{Name: rec.Name, App: app}, Sort: "-created_at", Limit: recentCycles})
 	if err != nil {
 		return row, err
 	}
 	row.Bar = newStatusBar(recent.Records)
+	// The recent runs tell since when, when they hold the change; else the
+	// store looks further back.
+	var since time.Time
+	runs := recent.Records
+	for i := 1; i < len(runs); i++ {
+		if runs[i].Status != rec.Status || runs[i].Level != rec.Level {
+			since = runs[i-1].CreatedAt
+			break
+		}
+	}
+	switch {
+	case !since.IsZero():
+	case recent.Next == "" && len(runs) > 0:
+		since = runs[len(runs)-1].CreatedAt // the check's first run
+	default:
+		if since, err = h.store.Since(ctx, rec.Name, app, rec.Status, rec.Level); err != nil {
+			return row, err
+		}
+	}
+	row.Since, row.For = since, ui.Span(now.Sub(since))
 	row.Duration = durationText(rec.Duration)
 	v := url.Values{"name__exact": {rec.Name}}
 	if app != "" {
@@ -145,20 +167,6 @@ func (h *Handler) dashRow(ctx context.Context, rec store.Record, app string, now
 	row.ListURL = withQuery(recordsPath, v)
 	row.HistoryURL = recordPath(rec.ID, "history/")
 	return row, nil
-}
-
-// uptimeSince is the uptime of the hours of series from the hour of from
-// on, as store.Uptime sums them; a dash when nothing ran.
-func uptimeSince(series []store.Bucket, from time.Time) string {
-	from = from.Truncate(time.Hour)
-	var runs, failures int64
-	for _, b := range series {
-		if !b.Start.Before(from) {
-			runs += b.Runs
-			failures += b.Failures
-		}
-	}
-	return percentOf(store.Bucket{Runs: runs, Failures: failures})
 }
 
 // durationText is a check's duration, "—" for a record without one.

@@ -126,7 +126,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	span := historyRanges[1]
+	span := historyRanges[0]
 	for _, hr := range historyRanges {
 		if r.URL.Query().Get("range") == hr.key {
 			span = hr

@@ -28,9 +28,11 @@ type Item struct {
 
 // Queue is a durable FIFO of items.
 type Queue interface {
-	// Peek returns up to n items from the head of the queue, oldest first,
-	// without removing them.
-	Peek(ctx context.Context, n int) ([]Item, error)
+	// Next returns the oldest item after the one of ID after (0: the
+	// head), false when there is none. A queue that drops items for room
+	// must not drop one it handed out until it is removed: it is being
+	// delivered, or was.
+	Next(ctx context.Context, after int64) (Item, bool, error)
 	// Remove deletes items that were delivered or dropped.
 	Remove(ctx context.Context, items []Item) error
 }
@@ -83,7 +85,7 @@ const (
 	DefaultMinBackoff = time.Second
 	DefaultMaxBackoff = time.Minute
 	DefaultPoll       = 5 * time.Second
-	batch             = 100 // items peeked, and removed, at a time
+	removeEvery       = 100 // delivered items removed in one statement
 )
 
 // Relay drains a Queue into a Sender in order. Its zero settings are the
@@ -164,69 +166,75 @@ func (r *Relay) Stop(ctx context.Context) {
 }
 
 // run is the relay's loop; it returns when Stop was called and the queue
-// is empty, or when Stop cancelled ctx.
+// is empty, or when Stop cancelled ctx. It delivers the queue's items one
+// at a time, in order, and removes the ones delivered in batches: before
+// it waits, and every removeEvery items.
 func (r *Relay) run(ctx context.Context) {
+	var done []Item // delivered, or refused, and still queued
+	remove := func() {
+		if len(done) == 0 {
+			return
+		}
+		// A context of its own: what was delivered must not be delivered
+		// again for want of a delete.
+		if err := r.Queue.Remove(context.WithoutCancel(ctx), done); err != nil {
+			r.Logger.Error("outbox: cannot remove delivered items; they will be delivered again", "outbox", r.Name, "error", err)
+		}
+		done = done[:0]
+	}
+	defer remove()
 	failures := 0
 	for {
-		items, err := r.Queue.Peek(ctx, batch)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
+		var after int64
+		if len(done) > 0 {
+			after = done[len(done)-1].ID
+		}
+		item, ok, err := r.Queue.Next(ctx, after)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
 			failures++
 			r.Logger.Error("outbox: cannot read the queue", "outbox", r.Name, "error", err)
+			remove()
 			if !r.pause(ctx, r.backoff(failures, nil)) {
 				return
 			}
 			continue
-		}
-		if len(items) == 0 {
+		case !ok:
+			remove()
 			if !r.idle(ctx) {
 				return
 			}
 			continue
 		}
-		var done []Item
-		var failed error
-		for _, item := range items {
-			err := r.Sender.Send(ctx, item)
-			if ctx.Err() != nil {
-				break // cancelled by Stop: the item stays queued
-			}
-			if r.OnAttempt != nil {
-				r.OnAttempt(item, err)
-			}
-			if err != nil && !IsPermanent(err) {
-				failed = err
-				failures++
-				r.Logger.Warn("outbox: delivery failed, will retry", "outbox", r.Name, "run", item.UUID,
-					"attempt", failures, "error", err)
-				break
-			}
-			if err != nil {
-				r.Logger.Error("outbox: payload refused, dropped", "outbox", r.Name, "run", item.UUID, "error", err)
-				if r.OnDrop != nil {
-					r.OnDrop(item, err)
-				}
-			}
-			if failures > 0 && err == nil {
-				r.Logger.Info("outbox: delivering again", "outbox", r.Name, "run", item.UUID, "after_failures", failures)
-			}
-			failures = 0
-			done = append(done, item)
-		}
-		if len(done) > 0 {
-			// Removed with a context of its own: what was delivered must not
-			// be delivered again for want of a delete.
-			if err := r.Queue.Remove(context.WithoutCancel(ctx), done); err != nil {
-				r.Logger.Error("outbox: cannot remove delivered items; they will be delivered again", "outbox", r.Name, "error", err)
-			}
-		}
+		err = r.Sender.Send(ctx, item)
 		if ctx.Err() != nil {
-			return
+			return // cancelled by Stop: the item stays queued
 		}
-		if failed != nil && !r.pause(ctx, r.backoff(failures, failed)) {
-			return
+		if r.OnAttempt != nil {
+			r.OnAttempt(item, err)
+		}
+		if err != nil && !IsPermanent(err) {
+			failures++
+			r.Logger.Warn("outbox: delivery failed, will retry", "outbox", r.Name, "run", item.UUID, "attempt", failures, "error", err)
+			remove()
+			if !r.pause(ctx, r.backoff(failures, err)) {
+				return
+			}
+			continue
+		}
+		if err != nil {
+			r.Logger.Error("outbox: payload refused, dropped", "outbox", r.Name, "run", item.UUID, "error", err)
+			if r.OnDrop != nil {
+				r.OnDrop(item, err)
+			}
+		} else if failures > 0 {
+			r.Logger.Info("outbox: delivering again", "outbox", r.Name, "run", item.UUID, "after_failures", failures)
+		}
+		failures = 0
+		if done = append(done, item); len(done) >= removeEvery {
+			remove()
 		}
 	}
 }

@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/json/jsontext"
+	jsonv2 "encoding/json/v2"
 	"errors"
 	"fmt"
 	"strconv"
@@ -47,6 +49,62 @@ func fieldErr(field, format string, args ...any) *FieldError {
 // in any text (no database keeps it). Fields it does not know are ignored.
 // The error is a *FieldError.
 func Decode(body []byte) (*healthjob.Run, error) {
+	if run := decodeFast(body); run != nil {
+		return run, nil
+	}
+	return decodeSlow(body)
+}
+
+// decodeFast decodes a valid payload in one pass, straight into a struct,
+// with encoding/json/v2. Anything it would not take as is — a field
+// missing, of another type, named twice, not UTF-8, out of bounds — it
+// leaves to decodeSlow, which names what is wrong: it returns nil.
+func decodeFast(body []byte) *healthjob.Run {
+	var p struct {
+		UUID      *string `json:"uuid"`
+		Timestamp *string `json:"timestamp"`
+		SyncAppID *string `json:"sync_app_id"`
+		Checks    []struct {
+			Name    *string        `json:"name"`
+			Status  jsontext.Value `json:"status"`
+			Message *string        `json:"message"`
+		} `json:"checks"`
+	}
+	if jsonv2.Unmarshal(body, &p) != nil || p.UUID == nil || p.Timestamp == nil || p.SyncAppID == nil || len(p.Checks) == 0 {
+		return nil
+	}
+	run := &healthjob.Run{Checks: make([]healthjob.Result, len(p.Checks))}
+	var err *FieldError
+	if run.UUID, err = validUUID(*p.UUID); err != nil {
+		return nil
+	}
+	if run.Timestamp, err = validTimestamp(*p.Timestamp); err != nil {
+		return nil
+	}
+	if run.SyncAppID, err = validApp(*p.SyncAppID); err != nil {
+		return nil
+	}
+	for i, c := range p.Checks {
+		if c.Name == nil || c.Message == nil || c.Status == nil {
+			return nil
+		}
+		r := &run.Checks[i]
+		if r.Name, err = validName(*c.Name, ""); err != nil {
+			return nil
+		}
+		if r.Status, err = validStatus(c.Status, ""); err != nil {
+			return nil
+		}
+		if r.Message, err = validMessage(*c.Message, ""); err != nil {
+			return nil
+		}
+	}
+	return run
+}
+
+// decodeSlow decodes a payload field by field and names the first that
+// is wrong.
+func decodeSlow(body []byte) (*healthjob.Run, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
 		return nil, bodyError(body, err)
@@ -55,28 +113,24 @@ func Decode(body []byte) (*healthjob.Run, error) {
 		return nil, fieldErr("body", "want a JSON object, got null")
 	}
 	run := &healthjob.Run{}
-	var err *FieldError
-	if run.UUID, err = text(top, "uuid", "uuid"); err != nil {
-		return nil, err
+	s, err := text(top, "uuid", "uuid")
+	if err == nil {
+		run.UUID, err = validUUID(s)
 	}
-	if !isUUID(run.UUID) {
-		return nil, fieldErr("uuid", "want a UUID such as 550e8400-e29b-41d4-a716-446655440000, got %s", quote(run.UUID))
-	}
-	run.UUID = strings.ToLower(run.UUID)
-	ts, err := text(top, "timestamp", "timestamp")
 	if err != nil {
 		return nil, err
 	}
-	t, perr := healthjob.ParseTimestamp(ts)
-	if perr != nil || t.Year() < 1970 || t.Year() > 9999 {
-		return nil, fieldErr("timestamp", "want a UTC time such as 2023-11-20T12:00:00.000000 (fraction and offset optional), got %s", quote(ts))
+	if s, err = text(top, "timestamp", "timestamp"); err == nil {
+		run.Timestamp, err = validTimestamp(s)
 	}
-	run.Timestamp = healthjob.Timestamp{Time: t.Truncate(time.Microsecond)} // what every database keeps
-	if run.SyncAppID, err = text(top, "sync_app_id", "sync_app_id"); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	if aerr := store.CheckAppID(run.SyncAppID); aerr != nil {
-		return nil, fieldErr("sync_app_id", "%v", aerr)
+	if s, err = text(top, "sync_app_id", "sync_app_id"); err == nil {
+		run.SyncAppID, err = validApp(s)
+	}
+	if err != nil {
+		return nil, err
 	}
 	raw, ok := top["checks"]
 	if !ok {
@@ -104,29 +158,91 @@ func decodeCheck(raw json.RawMessage, at string) (healthjob.Result, *FieldError)
 	if kind(raw) != "an object" || json.Unmarshal(raw, &obj) != nil {
 		return c, fieldErr(at, "want an object with name, status and message, got %s", describe(raw))
 	}
-	var err *FieldError
-	if c.Name, err = text(obj, "name", at+".name"); err != nil {
-		return c, err
+	s, err := text(obj, "name", at+".name")
+	if err == nil {
+		c.Name, err = validName(s, at)
 	}
-	if n := utf8.RuneCountInString(c.Name); n == 0 || n > MaxName {
-		return c, fieldErr(at+".name", "want 1 to %d characters, got %d", MaxName, n)
+	if err != nil {
+		return c, err
 	}
 	status, ok := obj["status"]
-	switch s := string(bytes.TrimSpace(status)); {
-	case !ok:
+	if !ok {
 		return c, fieldErr(at+".status", "missing")
-	case s == "0" || s == "1":
-		c.Status, _ = strconv.Atoi(s)
-	default:
-		return c, fieldErr(at+".status", "want 0 or 1, got %s", describe(status))
 	}
-	if c.Message, err = text(obj, "message", at+".message"); err != nil {
+	if c.Status, err = validStatus(status, at); err != nil {
 		return c, err
 	}
-	if len(c.Message) > MaxMessage {
-		return c, fieldErr(at+".message", "want at most %d bytes, got %d", MaxMessage, len(c.Message))
+	if s, err = text(obj, "message", at+".message"); err == nil {
+		c.Message, err = validMessage(s, at)
 	}
-	return c, nil
+	return c, err
+}
+
+// The rules of each field, shared by both decoders: each returns the
+// field's value as the run keeps it.
+
+func validUUID(s string) (string, *FieldError) {
+	if !isUUID(s) {
+		return "", fieldErr("uuid", "want a UUID such as 550e8400-e29b-41d4-a716-446655440000, got %s", quote(s))
+	}
+	return strings.ToLower(s), nil
+}
+
+func validTimestamp(s string) (healthjob.Timestamp, *FieldError) {
+	t, err := healthjob.ParseTimestamp(s)
+	if err != nil || t.Year() < 1970 || t.Year() > 9999 {
+		return healthjob.Timestamp{}, fieldErr("timestamp", "want a UTC time such as 2023-11-20T12:00:00.000000 (fraction and offset optional), got %s", quote(s))
+	}
+	return healthjob.Timestamp{Time: t.Truncate(time.Microsecond)}, nil // what every database keeps
+}
+
+func validApp(s string) (string, *FieldError) {
+	if err := noNUL(s, "sync_app_id"); err != nil {
+		return "", err
+	}
+	if err := store.CheckAppID(s); err != nil {
+		return "", fieldErr("sync_app_id", "%v", err)
+	}
+	return s, nil
+}
+
+// validName checks the name of the check at ("checks[2]").
+func validName(s, at string) (string, *FieldError) {
+	if err := noNUL(s, at+".name"); err != nil {
+		return "", err
+	}
+	if n := utf8.RuneCountInString(s); n == 0 || n > MaxName {
+		return "", fieldErr(at+".name", "want 1 to %d characters, got %d", MaxName, n)
+	}
+	return s, nil
+}
+
+func validStatus(raw []byte, at string) (int, *FieldError) {
+	switch string(bytes.TrimSpace(raw)) {
+	case "0":
+		return 0, nil
+	case "1":
+		return 1, nil
+	}
+	return 0, fieldErr(at+".status", "want 0 or 1, got %s", describe(raw))
+}
+
+func validMessage(s, at string) (string, *FieldError) {
+	if err := noNUL(s, at+".message"); err != nil {
+		return "", err
+	}
+	if len(s) > MaxMessage {
+		return "", fieldErr(at+".message", "want at most %d bytes, got %d", MaxMessage, len(s))
+	}
+	return s, nil
+}
+
+// noNUL refuses a NUL character, which no database keeps in text.
+func noNUL(s, field string) *FieldError {
+	if strings.IndexByte(s, 0) >= 0 {
+		return fieldErr(field, "want text without NUL characters")
+	}
+	return nil
 }
 
 // text reads the string obj[key], reporting problems as field's.
@@ -138,9 +254,6 @@ func text(obj map[string]json.RawMessage, key, field string) (string, *FieldErro
 	var s string
 	if kind(raw) != "a string" || json.Unmarshal(raw, &s) != nil {
 		return "", fieldErr(field, "want a string, got %s", describe(raw))
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return "", fieldErr(field, "want text without NUL characters")
 	}
 	return s, nil
 }

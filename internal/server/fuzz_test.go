@@ -12,13 +12,21 @@ import (
 )
 
 // FuzzDecode: the decoder never panics, answers a *FieldError or a run
-// that keeps every rule, and a run it accepts survives its own encoding.
+// that keeps every rule, and a run it accepts survives its own encoding;
+// its fast path accepts nothing that the field-by-field one refuses, and
+// reads the same run.
 // The seeds in testdata/fuzz/FuzzDecode are the shapes of the bad-input
 // table; run `go test -fuzz FuzzDecode ./internal/server` to look further.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(payload(`[{"name": "DatabaseBackend", "status": 1, "message": "working"}]`)))
 	f.Add([]byte(`{"uuid":"` + goodUUID + `","timestamp":"2023-11-20T12:00:00+00:00","sync_app_id":"a","checks":[{"name":"é","status":0,"message":"\ud83d\udd25"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if fast := server.DecodeFast(body); fast != nil {
+			slow, err := server.DecodeSlow(body)
+			if err != nil || !sameRun(fast, slow) {
+				t.Fatalf("the fast path read %+v, the slow one %+v, %v", fast, slow, err)
+			}
+		}
 		run, err := server.Decode(body)
 		if err != nil {
 			var fe *server.FieldError

@@ -226,14 +226,16 @@ func (s *DB) History(ctx context.Context, name, app string, from, to time.Time, 
 	}
 	// Between two stretches the status held still: the last record of one
 	// has the status of the hours that follow it, so LAG over the records
-	// of the stretches alone finds every change.
+	// of the stretches alone finds every change. The limit comes before the
+	// join, so that the planner reads the changes by id, not the table.
 	q := `SELECT ` + recordColumns + ` FROM ` + Table + ` JOIN (
 		SELECT change_id FROM (
-			SELECT id AS change_id, status AS changed, LAG(status) OVER (ORDER BY created_at, id) AS previous
+			SELECT id AS change_id, created_at AS changed_at, status AS changed, LAG(status) OVER (ORDER BY created_at, id) AS previous
 			FROM ` + Table + ` WHERE ` + cond + `
 		) history WHERE previous IS NULL OR previous <> changed
+		ORDER BY changed_at DESC, change_id DESC LIMIT ` + strconv.Itoa(limit) + `
 	) changes ON id = change_id
-	ORDER BY created_at DESC, id DESC LIMIT ` + strconv.Itoa(limit)
+	ORDER BY created_at DESC, id DESC`
 	recs, err := s.records(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("status history of %s: %w", name, err)
@@ -300,4 +302,142 @@ func (s *DB) changingSpans(ctx context.Context, name, app string, from, to, done
 		add(done, to)
 	}
 	return spans, nil
+}
+
+// SeriesByName returns the Series of every check of app ("" for every
+// application's) from from to to, by check name: what the dashboard shows
+// of each check, in two queries rather than two per check.
+func (s *DB) SeriesByName(ctx context.Context, app string, from, to time.Time) (map[string][]Bucket, error) {
+	done, err := s.rolledUntil(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	from, to = from.UTC().Truncate(time.Hour), to.UTC()
+	out := map[string][]Bucket{}
+	if done.After(from) {
+		cond, args := s.seriesWhere("", app, "bucket", from, minTime(to, done))
+		q := `SELECT name, bucket, sum(runs), sum(failures), min(duration_min), max(duration_max), sum(duration_sum), sum(duration_count)
+			FROM ` + RollupTable + ` WHERE ` + cond + ` GROUP BY name, bucket ORDER BY bucket`
+		if err := s.namedBuckets(ctx, out, q, args); err != nil {
+			return nil, fmt.Errorf("series: %w", err)
+		}
+	}
+	if to.After(done) {
+		start := from
+		if done.After(start) {
+			start = done
+		}
+		cond, args := s.seriesWhere("", app, "created_at", start, to)
+		q := `SELECT name, ` + s.dialect.hour + ` AS hour, count(*), sum(CASE WHEN status = 0 THEN 1 ELSE 0 END),
+			min(duration_ms), max(duration_ms), COALESCE(sum(duration_ms), 0), count(duration_ms)
+			FROM ` + Table + ` WHERE ` + cond + ` GROUP BY name, ` + s.dialect.hour + ` ORDER BY hour`
+		if err := s.namedBuckets(ctx, out, q, args); err != nil {
+			return nil, fmt.Errorf("series: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (s *DB) namedBuckets(ctx context.Context, out map[string][]Bucket, q string, args []any) error {
+	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(q), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var b Bucket
+		var start any
+		var lo, hi sql.NullFloat64
+		if err := rows.Scan(&name, &start, &b.Runs, &b.Failures, &lo, &hi, &b.durationSum, &b.durationCount); err != nil {
+			return err
+		}
+		if b.Start, err = parseTime(start); err != nil {
+			return err
+		}
+		b.DurationMin, b.DurationMax = ms(lo.Float64), ms(hi.Float64)
+		b.DurationAvg = avg(b.durationSum, b.durationCount)
+		out[name] = append(out[name], b)
+	}
+	return rows.Err()
+}
+
+// UptimesByName sums the runs and failures of every check of app ("" for
+// every application's) from each of froms, from the start of its hour as
+// Uptime does, to to, by check name: the dashboard's uptimes, summed by the
+// database in one query over the roll-ups and one over the newer records.
+func (s *DB) UptimesByName(ctx context.Context, app string, froms []time.Time, to time.Time) (map[string][]Bucket, error) {
+	done, err := s.rolledUntil(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("uptimes: %w", err)
+	}
+	to = to.UTC()
+	first := to
+	starts := make([]any, len(froms))
+	for i, f := range froms {
+		f = f.UTC().Truncate(time.Hour)
+		first = minTime(first, f)
+		starts[i] = s.dialect.time(f)
+	}
+	out := map[string][]Bucket{}
+	sums := func(col, runs, failures string) (string, []any) {
+		var cols []string
+		var args []any
+		for _, start := range starts {
+			cols = append(cols, "sum(CASE WHEN "+col+" >= ? THEN "+runs+" ELSE 0 END)", "sum(CASE WHEN "+col+" >= ? THEN "+failures+" ELSE 0 END)")
+			args = append(args, start, start)
+		}
+		return strings.Join(cols, ", "), args
+	}
+	if done.After(first) {
+		cols, args := sums("bucket", "runs", "failures")
+		cond, condArgs := s.seriesWhere("", app, "bucket", first, minTime(to, done))
+		q := "SELECT name, " + cols + " FROM " + RollupTable + " WHERE " + cond + " GROUP BY name"
+		if err := s.namedSums(ctx, out, len(froms), q, append(args, condArgs...)); err != nil {
+			return nil, fmt.Errorf("uptimes: %w", err)
+		}
+	}
+	if to.After(done) {
+		cols, args := sums("created_at", "1", "CASE WHEN status = 0 THEN 1 ELSE 0 END")
+		cond, condArgs := s.seriesWhere("", app, "created_at", maxTime(first, done), to)
+		q := "SELECT name, " + cols + " FROM " + Table + " WHERE " + cond + " GROUP BY name"
+		if err := s.namedSums(ctx, out, len(froms), q, append(args, condArgs...)); err != nil {
+			return nil, fmt.Errorf("uptimes: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (s *DB) namedSums(ctx context.Context, out map[string][]Bucket, n int, q string, args []any) error {
+	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(q), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		vals := make([]int64, 2*n)
+		dest := []any{&name}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if out[name] == nil {
+			out[name] = make([]Bucket, n)
+		}
+		for i := range n {
+			out[name][i].Runs += vals[2*i]
+			out[name][i].Failures += vals[2*i+1]
+		}
+	}
+	return rows.Err()
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

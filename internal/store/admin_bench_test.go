@@ -83,8 +83,8 @@ func BenchmarkAdminPages(b *testing.B) {
 				{"search, rare", list + "?q=queued"},
 				{"search, none", list + "?q=nowhere"},
 				{"record", list + id + "/change/"},
-				{"history, 24 h", list + id + "/history/?range=24h"},
-				{"history, 7 d", list + id + "/history/"},
+				{"history, 24 h", list + id + "/history/"},
+				{"history, 7 d", list + id + "/history/?range=7d"},
 				{"dashboard", "/admin/dashboard/"},
 			}
 			for _, p := range pages {

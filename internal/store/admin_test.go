@@ -209,3 +209,76 @@ func sameIDs(a, b []store.Record) bool {
 	}
 	return true
 }
+
+// SeriesByName is Series for every check at once.
+func TestSeriesByName(t *testing.T) {
+	eachEngine(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := mustOpen(t, url)
+		mustMigrate(t, db)
+		start := time.Date(2024, 5, 10, 0, 0, 0, 0, time.UTC)
+		for i := range 5 * 6 {
+			at := start.Add(time.Duration(i) * 10 * time.Minute)
+			run := &healthjob.Run{UUID: healthjob.NewUUID(), Timestamp: healthjob.Timestamp{Time: at}}
+			for _, name := range []string{"A", "B", "C"} {
+				status := 1
+				if name == "B" && i%4 == 0 {
+					status = 0
+				}
+				run.Checks = append(run.Checks, healthjob.Result{Name: name, Status: status, Message: "m", Level: healthjob.LevelOK,
+					Duration: time.Duration(1+i%3) * time.Millisecond})
+			}
+			if err := db.SaveRun(ctx, run); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, rolled := range []time.Time{{}, start.Add(3 * time.Hour)} {
+			if !rolled.IsZero() {
+				if _, err := db.Rollup(ctx, rolled); err != nil {
+					t.Fatal(err)
+				}
+			}
+			from, to := start.Add(30*time.Minute), start.Add(4*time.Hour+30*time.Minute)
+			all, err := db.SeriesByName(ctx, "", from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != 3 {
+				t.Errorf("%d names, want 3", len(all))
+			}
+			for _, name := range []string{"A", "B", "C"} {
+				want, err := db.Series(ctx, name, "", from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := all[name]
+				if len(got) != len(want) {
+					t.Fatalf("%s: %d buckets, want %d", name, len(got), len(want))
+				}
+				for i := range got {
+					if got[i].Start != want[i].Start || got[i].Runs != want[i].Runs || got[i].Failures != want[i].Failures ||
+						got[i].DurationAvg != want[i].DurationAvg || got[i].DurationMax != want[i].DurationMax {
+						t.Errorf("rolled up to %v, %s, bucket %d: %+v, want %+v", rolled, name, i, got[i], want[i])
+					}
+				}
+			}
+			// UptimesByName sums what Uptime sums, for several ranges at once.
+			froms := []time.Time{start.Add(4*time.Hour + 10*time.Minute), start.Add(2 * time.Hour), start.Add(-time.Hour)}
+			uptimes, err := db.UptimesByName(ctx, "", froms, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"A", "B", "C"} {
+				for i, f := range froms {
+					want, err := db.Uptime(ctx, name, "", f, to)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := uptimes[name][i]; got.Runs != want.Runs || got.Failures != want.Failures {
+						t.Errorf("rolled up to %v, %s from %v: %d runs, %d failures; want %d, %d", rolled, name, f, got.Runs, got.Failures, want.Runs, want.Failures)
+					}
+				}
+			}
+		}
+	})
+}

@@ -154,6 +154,17 @@ func TestIngestBatch(t *testing.T) {
 		if apps, _ := db.Apps(ctx, ""); len(apps) != 2 || apps[1].Checks != 2 {
 			t.Errorf("apps = %+v", apps)
 		}
+		var big []*healthjob.Run // more than one statement's worth
+		for i := range 1201 {
+			big = append(big, received(id(1000+i), "search", t0, check("A", 1, "working")))
+		}
+		stored, err = db.IngestBatch(ctx, append(big, big[600]))
+		if err != nil || len(stored) != 1202 || slices.Contains(stored[:1201], false) || stored[1201] {
+			t.Errorf("a batch of 1202: %v", err)
+		}
+		if n := count(t, db, store.RunTable); n != 1205 {
+			t.Errorf("%d runs, want 1205", n)
+		}
 	})
 }
 

@@ -27,7 +27,8 @@ const OutboxTable = "healthjob_outbox"
 // Queue is the outbox items of one kind and application in a database: a
 // durable FIFO for an outbox.Relay, bounded in items and bytes. When a new
 // item would pass a bound, the oldest items are dropped in the same
-// transaction and reported to OnDrop; the new item is always kept.
+// transaction and reported to OnDrop; never the new item, nor one that
+// Next handed out (it is being delivered, or was) and that is not removed.
 type Queue struct {
 	db        *DB
 	kind, app string
@@ -47,6 +48,7 @@ type Queue struct {
 	items   int
 	bytes   int64
 	counted time.Time
+	handed  int64 // the largest ID Next handed out since
 }
 
 var _ outbox.Queue = (*Queue)(nil)
@@ -118,7 +120,7 @@ type queueChange struct {
 func (q *Queue) enqueue(ctx context.Context, tx *sql.Tx, uuid string, payload []byte) (queueChange, error) {
 	c := queueChange{added: int64(len(payload))}
 	q.mu.Lock()
-	items, bytes, stale := q.items, q.bytes, time.Since(q.counted) > recount
+	items, bytes, stale, handed := q.items, q.bytes, time.Since(q.counted) > recount, q.handed
 	q.mu.Unlock()
 	if stale {
 		var err error
@@ -133,7 +135,7 @@ func (q *Queue) enqueue(ctx context.Context, tx *sql.Tx, uuid string, payload []
 	}
 	for over() {
 		rows, err := tx.QueryContext(ctx, q.db.dialect.rebind(`SELECT id, run_uuid, length(payload), created_at FROM `+OutboxTable+
-			` WHERE kind = ? AND app_id = ? ORDER BY id LIMIT 500`), q.kind, q.app)
+			` WHERE kind = ? AND app_id = ? AND id > ? ORDER BY id LIMIT 500`), q.kind, q.app, handed)
 		if err != nil {
 			return c, err
 		}
@@ -187,7 +189,8 @@ func (q *Queue) committed(c queueChange) {
 	}
 }
 
-// Peek returns up to n items from the head, oldest first.
+// Peek returns up to n items from the head, oldest first, without handing
+// them out: to look, not to deliver.
 func (q *Queue) Peek(ctx context.Context, n int) ([]outbox.Item, error) {
 	rows, err := q.db.db.QueryContext(ctx, q.db.dialect.rebind(`SELECT id, run_uuid, payload, created_at FROM `+OutboxTable+
 		` WHERE kind = ? AND app_id = ? ORDER BY id LIMIT ?`), q.kind, q.app, n)
@@ -197,12 +200,8 @@ func (q *Queue) Peek(ctx context.Context, n int) ([]outbox.Item, error) {
 	defer rows.Close()
 	var items []outbox.Item
 	for rows.Next() {
-		var it outbox.Item
-		var created any
-		if err := rows.Scan(&it.ID, &it.UUID, &it.Payload, &created); err != nil {
-			return nil, fmt.Errorf("outbox %s: peek: %w", q.kind, err)
-		}
-		if it.Enqueued, err = parseTime(created); err != nil {
+		it, err := scanItem(rows)
+		if err != nil {
 			return nil, fmt.Errorf("outbox %s: peek: %w", q.kind, err)
 		}
 		items = append(items, it)
@@ -211,6 +210,34 @@ func (q *Queue) Peek(ctx context.Context, n int) ([]outbox.Item, error) {
 		return nil, fmt.Errorf("outbox %s: peek: %w", q.kind, err)
 	}
 	return items, nil
+}
+
+func scanItem(row interface{ Scan(...any) error }) (outbox.Item, error) {
+	var it outbox.Item
+	var created any
+	if err := row.Scan(&it.ID, &it.UUID, &it.Payload, &created); err != nil {
+		return it, err
+	}
+	var err error
+	it.Enqueued, err = parseTime(created)
+	return it, err
+}
+
+// Next returns the oldest item after the one of ID after (0: the head),
+// and hands it out: no bound drops it until it is removed.
+func (q *Queue) Next(ctx context.Context, after int64) (outbox.Item, bool, error) {
+	it, err := scanItem(q.db.db.QueryRowContext(ctx, q.db.dialect.rebind(`SELECT id, run_uuid, payload, created_at FROM `+OutboxTable+
+		` WHERE kind = ? AND app_id = ? AND id > ? ORDER BY id LIMIT 1`), q.kind, q.app, after))
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, false, nil
+	}
+	if err != nil {
+		return it, false, fmt.Errorf("outbox %s: next: %w", q.kind, err)
+	}
+	q.mu.Lock()
+	q.handed = max(q.handed, it.ID)
+	q.mu.Unlock()
+	return it, true, nil
 }
 
 // Remove deletes items, delivered or dropped.

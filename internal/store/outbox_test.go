@@ -27,7 +27,8 @@ func mustQueue(t *testing.T, db *store.DB, kind, app string, maxItems int, maxBy
 	return q
 }
 
-func peekUUIDs(t *testing.T, q *store.Queue) []string {
+// queued lists the uuids of a queue's items in order.
+func queued(t *testing.T, q *store.Queue) []string {
 	t.Helper()
 	items, err := q.Peek(context.Background(), 1000)
 	if err != nil {
@@ -40,8 +41,27 @@ func peekUUIDs(t *testing.T, q *store.Queue) []string {
 	return out
 }
 
+// items walks a queue with Next.
+func items(t *testing.T, q *store.Queue) []outbox.Item {
+	t.Helper()
+	var out []outbox.Item
+	var after int64
+	for {
+		it, ok, err := q.Next(context.Background(), after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return out
+		}
+		out = append(out, it)
+		after = it.ID
+	}
+}
+
 // TestQueue: a FIFO that survives a reopen, bounded in items and bytes by
-// dropping the oldest, never the new item, and telling of every drop.
+// dropping the oldest, never the new item nor one handed out, and telling
+// of every drop.
 func TestQueue(t *testing.T) {
 	eachEngine(t, func(t *testing.T, url string) {
 		ctx := context.Background()
@@ -61,18 +81,15 @@ func TestQueue(t *testing.T) {
 		if woken != 5 || q.Len() != 5 || other.Len() != 1 {
 			t.Errorf("woken %d, Len %d and %d, want 5, 5, 1", woken, q.Len(), other.Len())
 		}
-		items, err := q.Peek(ctx, 3)
-		if err != nil {
+		all := items(t, q)
+		if len(all) != 5 || all[0].UUID != id(0) || string(all[2].Payload) != `{"n":2}` ||
+			all[0].ID >= all[1].ID || time.Since(all[0].Enqueued) > time.Minute {
+			t.Fatalf("items = %+v", all)
+		}
+		if err := q.Remove(ctx, all[:2]); err != nil {
 			t.Fatal(err)
 		}
-		if len(items) != 3 || items[0].UUID != id(0) || string(items[2].Payload) != `{"n":2}` ||
-			items[0].ID >= items[1].ID || time.Since(items[0].Enqueued) > time.Minute {
-			t.Fatalf("Peek(3) = %+v", items)
-		}
-		if err := q.Remove(ctx, items[:2]); err != nil {
-			t.Fatal(err)
-		}
-		if got := peekUUIDs(t, q); !slices.Equal(got, []string{id(2), id(3), id(4)}) || q.Len() != 3 {
+		if got := queued(t, q); !slices.Equal(got, []string{id(2), id(3), id(4)}) || q.Len() != 3 {
 			t.Errorf("after Remove: %v, Len %d", got, q.Len())
 		}
 
@@ -90,22 +107,42 @@ func TestQueue(t *testing.T) {
 		if err := bounded.Enqueue(ctx, id(5), []byte(`{"n":5}`)); err != nil { // 4 items of 7 bytes: the oldest goes
 			t.Fatal(err)
 		}
-		if got := peekUUIDs(t, bounded); !slices.Equal(got, []string{id(3), id(4), id(5)}) || !slices.Equal(dropped, []string{id(2)}) {
+		if got := queued(t, bounded); !slices.Equal(got, []string{id(3), id(4), id(5)}) || !slices.Equal(dropped, []string{id(2)}) {
 			t.Errorf("items bound: %v, dropped %v", got, dropped)
 		}
 		if err := bounded.Enqueue(ctx, id(6), []byte(`{"n":6, "pad": 10}`)); err != nil { // 18 bytes: the others must go
 			t.Fatal(err)
 		}
-		if got := peekUUIDs(t, bounded); !slices.Equal(got, []string{id(6)}) || !slices.Equal(dropped, []string{id(2), id(3), id(4), id(5)}) {
+		if got := queued(t, bounded); !slices.Equal(got, []string{id(6)}) || !slices.Equal(dropped, []string{id(2), id(3), id(4), id(5)}) {
 			t.Errorf("bytes bound: %v, dropped %v", got, dropped)
 		}
 		if err := bounded.Enqueue(ctx, id(7), []byte(strings.Repeat("x", 30))); err != nil { // larger than the bound: kept alone
 			t.Fatal(err)
 		}
-		if got := peekUUIDs(t, bounded); !slices.Equal(got, []string{id(7)}) || bounded.Len() != 1 {
+		if got := queued(t, bounded); !slices.Equal(got, []string{id(7)}) || bounded.Len() != 1 {
 			t.Errorf("oversized item: %v, Len %d", got, bounded.Len())
 		}
-		if got := peekUUIDs(t, other); !slices.Equal(got, []string{id(100)}) {
+		// The head, handed out to a relay, is being delivered: the next
+		// oldest goes instead.
+		search := mustQueue(t, db, store.KindSync, "search", 3, 0)
+		search.OnDrop = bounded.OnDrop
+		enqueue := func(from, to int) {
+			t.Helper()
+			for i := from; i < to; i++ {
+				if err := search.Enqueue(ctx, id(i), []byte(`{}`)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		enqueue(10, 13)
+		if head, ok, err := search.Next(ctx, 0); err != nil || !ok || head.UUID != id(10) {
+			t.Fatalf("Next = %+v, %v, %v", head, ok, err)
+		}
+		enqueue(13, 15)
+		if got := queued(t, search); !slices.Equal(got, []string{id(10), id(13), id(14)}) || !slices.Equal(dropped[5:], []string{id(11), id(12)}) {
+			t.Errorf("with the head handed out: %v, dropped %v", got, dropped)
+		}
+		if got := queued(t, other); !slices.Equal(got, []string{id(100)}) {
 			t.Errorf("another app's queue: %v", got)
 		}
 	})
@@ -149,10 +186,7 @@ func TestOutboxSaveRun(t *testing.T) {
 		if err := o.SaveRun(ctx, run(id(1), at, working("DatabaseBackend"), working("DiskUsage"))); err != nil {
 			t.Fatal(err)
 		}
-		items, err := o.Sync.Peek(ctx, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
+		items := items(t, o.Sync)
 		want := `{"uuid":"` + id(1) + `","timestamp":"2023-11-20T12:00:00.000000","checks":[{"name":"DatabaseBackend","status":1,"message":"working"},{"name":"DiskUsage","status":1,"message":"working"}],"sync_app_id":"billing"}`
 		if len(items) != 1 || string(items[0].Payload) != want {
 			t.Errorf("queued %+v, want one payload %s", items, want)
@@ -214,23 +248,20 @@ func TestOutboxPending(t *testing.T) {
 			if want := []string{id(2) + ": true", id(3) + ": false", id(4) + ": false"}; !slices.Equal(pended, want) {
 				t.Errorf("OnPending %v, want %v", pended, want)
 			}
-			items, err := o.Pending.Peek(ctx, 10)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, it := range append(items, items[0]) { // run 2 written twice: a crash before its removal
+			pending := items(t, o.Pending)
+			for _, it := range append(pending, pending[0]) { // run 2 written twice: a crash before its removal
 				if err := o.Write(ctx, it); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := o.Pending.Remove(ctx, items); err != nil {
+			if err := o.Pending.Remove(ctx, pending); err != nil {
 				t.Fatal(err)
 			}
 			want := []string{id(1), id(2), id(3), id(4)}
 			if got := recordRuns(t, db); !slices.Equal(got, want) {
 				t.Errorf("records %v, want %v", got, want)
 			}
-			if got := peekUUIDs(t, o.Sync); !slices.Equal(got, want) {
+			if got := queued(t, o.Sync); !slices.Equal(got, want) {
 				t.Errorf("payloads %v, want %v", got, want)
 			}
 			var critical bool
@@ -257,9 +288,9 @@ func TestOutboxSend(t *testing.T) {
 	if err := o.Send(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	items, err := o.Sync.Peek(context.Background(), 10)
-	if err != nil || len(items) != 1 {
-		t.Fatalf("%v, %v", items, err)
+	items := items(t, o.Sync)
+	if len(items) != 1 {
+		t.Fatalf("%v", items)
 	}
 	var got healthjob.Run
 	if err := json.Unmarshal(items[0].Payload, &got); err != nil || got.SyncAppID != "billing" || !got.Timestamp.Equal(r.Timestamp.Time) || r.SyncAppID != "" {

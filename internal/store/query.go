@@ -50,7 +50,8 @@ type Query struct {
 	Filter
 	// Sort is a column (id, name, status, message, created_at, updated_at),
 	// with "-" before it for descending; "" is "-created_at". Ties are
-	// broken by created_at, then id, in the same direction.
+	// broken by created_at (after name, status or message), then by id, in
+	// the same direction.
 	Sort string
 	// Limit is the page size: 1 to MaxLimit, 0 for DefaultLimit.
 	Limit int
@@ -154,18 +155,10 @@ func (s *DB) where(ctx context.Context, f Filter) (string, []any, error) {
 	if f.App != "" {
 		add("app_id = ?", f.App)
 	}
-	created := "created_at"
-	if s.dialect == sqliteDialect && len(conds) > 0 {
-		// Each equality above leads an index (column, created_at, id) that
-		// serves the range too; SQLite, not knowing how the values spread,
-		// would rather scan the range in the created_at index. The unary +
-		// keeps it from that index.
-		created = "+created_at"
-	}
 	for _, r := range []struct {
 		col      string
 		from, to time.Time
-	}{{created, f.CreatedFrom, f.CreatedTo}, {"updated_at", f.UpdatedFrom, f.UpdatedTo}} {
+	}{{"created_at", f.CreatedFrom, f.CreatedTo}, {"updated_at", f.UpdatedFrom, f.UpdatedTo}} {
 		if !r.from.IsZero() {
 			add(r.col+" >= ?", s.dialect.time(r.from))
 		}

@@ -135,7 +135,7 @@ func (s *DB) setRolledUntil(ctx context.Context, db execer, t time.Time) error {
 // Batches of Prune: each deletes few enough rows to take about
 // pruneBatchTime, so that a writer waiting behind one is never held long.
 const (
-	pruneBatchTime = 50 * time.Millisecond
+	pruneBatchTime = 20 * time.Millisecond
 	minPruneBatch  = 100
 	maxPruneBatch  = 20000
 )
