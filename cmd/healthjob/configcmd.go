@@ -70,6 +70,12 @@ func effective(cfg *config.Config) *yaml.Node {
 		if len(ch.Subsets) > 0 {
 			add(item, "subsets", ch.Subsets)
 		}
+		if ch.FailureThreshold != nil {
+			add(item, "failure_threshold", *ch.FailureThreshold)
+		}
+		if ch.SuccessThreshold != nil {
+			add(item, "success_threshold", *ch.SuccessThreshold)
+		}
 		if ch.Options != nil {
 			item.Content = append(item.Content, ch.Options.Content...)
 		}

@@ -272,13 +272,13 @@ func TestMigrateConfigVersion(t *testing.T) {
 	if r.code != 0 || r.stdout != "sqlite:healthjob.db: 0 migrations applied; the schema is up to date\n" {
 		t.Errorf("second migrate: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
-	writeConfig(t, dir, "SYNC_SERVER_URL: https://user:hunter2@monitor.example.com\nDATABASE_URL: postgres://app:hunter2@db:5432/app\nchecks:\n  - {type: disk, path: /}\n")
+	writeConfig(t, dir, "SYNC_SERVER_URL: https://user:hunter2@monitor.example.com\nDATABASE_URL: postgres://app:hunter2@db:5432/app\nchecks:\n  - {type: disk, path: /, failure_threshold: 4}\n")
 	r = healthjob(t, dir, []string{"SYNC_APP_ID=billing"}, "config")
 	if r.code != 0 || strings.Contains(r.stdout, "hunter2") ||
 		!strings.Contains(r.stdout, "SYNC_SERVER_URL: https://user:*****@monitor.example.com\n") ||
 		!strings.Contains(r.stdout, "SYNC_APP_ID: billing\n") ||
 		!strings.Contains(r.stdout, "HEALTH_CHECK_INTERVAL: 5s\n") ||
-		!strings.Contains(r.stdout, "checks:\n    - type: disk\n      path: /\n") {
+		!strings.Contains(r.stdout, "checks:\n    - type: disk\n      failure_threshold: 4\n      path: /\n") {
 		t.Errorf("config: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = healthjob(t, dir, nil, "config", "--validate")
