@@ -11,9 +11,13 @@ import (
 // bench/peer (urllib), run as django-health-check runs plugins: a thread each.
 func httpFamily(ctx context.Context, b *bench, res *results) error {
 	n := b.sizes.probes
-	w := workload{db: "sqlite", checks: "http", n: n, interval: b.sizes.probeInterval, persist: true}
+	db, err := b.freshSQLite(ctx, "http", healthjobSide, peerSide)
+	if err != nil {
+		return err
+	}
+	w := workload{db: db, checks: "http", n: n, interval: b.sizes.probeInterval, persist: true}
 	var cpu, rss, anon, peak samples
-	err := b.alternate(ctx, func(rep int, s side) error {
+	err = b.alternate(ctx, func(rep int, s side) error {
 		fmt.Fprintf(b.opts.log, "bench: %d HTTP checks, run %d of %d: %s\n", n, rep+1, b.sizes.runs, s)
 		m, err := b.measureMonitor(s, w, b.sizes.probeCycles, "http")
 		if err != nil {

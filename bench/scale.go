@@ -9,12 +9,16 @@ import (
 // scaleFamily: healthjob alone, how the cost of a cycle grows with its
 // work: 10 to 10,000 HTTP or TCP probes of the bench's local servers, with
 // and without a bound on concurrency, cycles back to back (an interval far
-// below a cycle), every run saved to SQLite.
+// below a cycle), every run saved to SQLite: a new database for each point.
 func scaleFamily(ctx context.Context, b *bench, res *results) error {
 	for _, kind := range []string{"http", "tcp"} {
 		for _, conc := range b.sizes.scaleConcurrency {
 			for _, n := range b.sizes.scale {
-				w := workload{db: "sqlite", checks: kind, n: n, interval: 100 * time.Microsecond, persist: true, concurrency: conc}
+				db, err := b.freshSQLite(ctx, "scale", healthjobSide)
+				if err != nil {
+					return err
+				}
+				w := workload{db: db, checks: kind, n: n, interval: 100 * time.Microsecond, persist: true, concurrency: conc}
 				cycles := max(3, 1000/n) // a thousand probes measured, or more
 				p := scalePoint{Kind: kind, Probes: n, Concurrency: conc}
 				for rep := range b.sizes.scaleRuns {

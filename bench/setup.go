@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,15 +21,12 @@ import (
 	_ "modernc.org/sqlite"             // SQLite, as healthjob's binary links it
 )
 
-// prepareDatabases gives each system its own fresh, migrated database per
-// engine: SQLite files in the scratch directory, and two PostgreSQL
+// prepareDatabases gives each system its own migrated database per
+// engine: SQLite files in the scratch directory, and two fresh PostgreSQL
 // databases. PostgreSQL is left out, with the reason recorded, when
 // healthjob's store does not support it in this build.
 func (b *bench) prepareDatabases(ctx context.Context, res *results) error {
-	b.databases = map[string]map[side]string{"sqlite": {
-		healthjobSide: "sqlite:" + filepath.Join(b.work, "healthjob.db"),
-		peerSide:      "sqlite:" + filepath.Join(b.work, "peer.db"),
-	}}
+	b.databases = map[string]map[side]string{}
 	base := env("HEALTHJOB_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	if db, err := store.Open(ctx, base); err != nil {
 		if !strings.Contains(err.Error(), "not supported") {
@@ -44,18 +42,47 @@ func (b *bench) prepareDatabases(ctx context.Context, res *results) error {
 			}
 		}
 		b.databases["postgres"] = pg
-	}
-	// Four migrations at once: the peer's take seconds each.
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*len(b.databases))
-	for engine := range b.databases {
-		for _, s := range []side{healthjobSide, peerSide} {
-			wg.Go(func() {
-				if err := b.migrate(ctx, s, engine); err != nil {
-					errs <- fmt.Errorf("migrate %s's %s database: %w", s, engine, err)
-				}
-			})
+		if err := b.migrateAll(ctx, "postgres"); err != nil {
+			return err
 		}
+	}
+	_, err := b.freshSQLite(ctx, "", healthjobSide, peerSide)
+	return err
+}
+
+// freshSQLite gives the sides new, migrated SQLite databases and returns
+// their key in databases: "sqlite", or "sqlite/name" for a family's own, so
+// that what one family stores does not weigh on another's cycles.
+func (b *bench) freshSQLite(ctx context.Context, name string, sides ...side) (string, error) {
+	key := "sqlite"
+	if name != "" {
+		key += "/" + name
+	}
+	urls := map[side]string{}
+	for _, s := range sides {
+		file := filepath.Join(b.work, strings.ReplaceAll(key, "/", "-")+"-"+string(s)+".db")
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(file + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return "", err
+			}
+		}
+		urls[s] = "sqlite:" + file
+	}
+	b.databases[key] = urls
+	return key, b.migrateAll(ctx, key)
+}
+
+// migrateAll migrates the databases of key at once: the peer's migrations
+// take seconds.
+func (b *bench) migrateAll(ctx context.Context, key string) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(b.databases[key]))
+	for s := range b.databases[key] {
+		wg.Go(func() {
+			if err := b.migrate(ctx, s, key); err != nil {
+				errs <- fmt.Errorf("migrate %s's %s database: %w", s, key, err)
+			}
+		})
 	}
 	wg.Wait()
 	close(errs)
@@ -85,8 +112,8 @@ func createDatabase(ctx context.Context, base, name string) (string, error) {
 
 // migrate brings a system's database schema up to date, so that no run
 // measures a first migration.
-func (b *bench) migrate(ctx context.Context, s side, engine string) error {
-	dir, env, argv, err := b.command(s, workload{db: engine, checks: "std", interval: time.Second}, "migrate")
+func (b *bench) migrate(ctx context.Context, s side, key string) error {
+	dir, env, argv, err := b.command(s, workload{db: key, checks: "std", interval: time.Second}, "migrate")
 	if err != nil {
 		return err
 	}

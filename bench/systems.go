@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -59,7 +60,7 @@ var engineNames = map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"
 
 // workload is what a system is asked to do.
 type workload struct {
-	db          string        // where it persists: "sqlite" or "postgres"
+	db          string        // where it persists: a key of bench.databases, "sqlite", "postgres" or "sqlite/<name>"
 	checks      string        // "std": the 7 checks; "http", "tcp": n probes of the bench's local servers
 	n           int           // probes, for http and tcp
 	interval    time.Duration // HEALTH_CHECK_INTERVAL
@@ -71,6 +72,12 @@ type workload struct {
 var stdChecks = []string{
 	"Cache backend: default", "DatabaseBackend", "DefaultFileStorageHealthCheck",
 	"DiskUsage", "MemoryUsage", "MigrationsHealthCheck", "RedisHealthCheck",
+}
+
+// engine is the database engine of w.db: sqlite or postgres.
+func (w workload) engine() string {
+	engine, _, _ := strings.Cut(w.db, "/")
+	return engine
 }
 
 // perCycle is how many lines, and rows, one cycle makes.
@@ -119,7 +126,7 @@ func (b *bench) writeConfig(w workload) (string, error) {
 			{"type": "cache", "url": b.redisURL},
 			{"type": "storage", "path": b.media(healthjobSide)},
 			{"type": "migrations", "format": "goose", "table": "healthjob_schema_version",
-				"dir": filepath.Join(b.root, "internal", "store", "migrations", w.db)},
+				"dir": filepath.Join(b.root, "internal", "store", "migrations", w.engine())},
 			{"type": "disk", "path": "/"},
 			{"type": "memory"},
 			{"type": "redis", "url": b.redisURL},

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -232,7 +231,7 @@ checks:
 }
 
 type haMonitor struct {
-	cmd            *exec.Cmd
+	cmd            *proc
 	proxy          *lockProxy
 	stdout, stderr *lineWatcher
 }

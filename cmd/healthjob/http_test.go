@@ -21,15 +21,8 @@ import (
 // returns the base URL it serves at, read from its log.
 func monitorHTTP(t *testing.T, dir string, env []string, args ...string) (base string, stop func() error, stderr *lineWatcher) {
 	t.Helper()
-	cmd := command(dir, env, append([]string{"monitor", "--http", "127.0.0.1:0"}, args...)...)
-	stdoutPipe, _ := cmd.StdoutPipe()
-	stderrPipe, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	watch(t, stdoutPipe)
-	stderr = watch(t, stderrPipe)
+	cmd := start(t, command(dir, env, append([]string{"monitor", "--http", "127.0.0.1:0"}, args...)...))
+	stderr = cmd.stderr
 	stderr.waitFor(t, `msg="serving HTTP"`, 1)
 	addr := regexp.MustCompile(`msg="serving HTTP" addr=(\S+)`).FindStringSubmatch(stderr.text())
 	if addr == nil {
@@ -202,9 +195,9 @@ checks:
 			<-s.got // one accepted delivery, one refused
 		}
 		var m map[string]float64
-		eventually(t, "two cycles in /metrics", func() bool {
+		eventually(t, "two cycles and a refused delivery in /metrics", func() bool {
 			m = scrapeMetrics(t, base+"/metrics", token)
-			return m["healthjob_cycles_total{}"] >= 2
+			return m["healthjob_cycles_total{}"] >= 2 && m[`healthjob_sync_attempts_total{result="failure"}`] >= 1
 		})
 		for key, want := range map[string]float64{
 			`healthjob_check_up{check="True"}`:                                     1,
@@ -212,7 +205,6 @@ checks:
 			`healthjob_check_status{check="True",status="ok"}`:                     1,
 			`healthjob_check_status{check="False",status="ok"}`:                    0,
 			`healthjob_sync_attempts_total{result="success"}`:                      1,
-			`healthjob_outbox_depth{}`:                                             0,
 			`healthjob_check_consecutive_failures{check="True"}`:                   0,
 			`healthjob_check_last_success_timestamp_seconds{check="False"} absent`: 0,
 		} {
@@ -229,6 +221,7 @@ checks:
 		cycles := m["healthjob_cycles_total{}"]
 		for key, check := range map[string]func(float64) bool{
 			`healthjob_sync_attempts_total{result="failure"}`:              func(v float64) bool { return v >= 1 },
+			`healthjob_outbox_depth{}`:                                     func(v float64) bool { return v >= 1 }, // the refused run waits
 			`healthjob_records_written_total{}`:                            func(v float64) bool { return v >= 3*cycles && int(v)%3 == 0 },
 			`healthjob_check_consecutive_failures{check="False"}`:          func(v float64) bool { return v >= cycles },
 			`healthjob_check_duration_seconds{check="True"}_count`:         func(v float64) bool { return v >= cycles },

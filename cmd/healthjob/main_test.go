@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -300,30 +299,48 @@ func TestStoreCannotOpen(t *testing.T) {
 }
 
 // lineWatcher collects a process's output lines and lets a test wait for one.
+// It is the process's stdout or stderr, so that exec.Cmd.Wait returns only
+// once every byte the process wrote has been seen.
 type lineWatcher struct {
-	mu    sync.Mutex
-	lines []string
-	cond  *sync.Cond
-	done  bool
+	mu      sync.Mutex
+	cond    *sync.Cond
+	lines   []string
+	partial []byte
+	done    bool
 }
 
-func watch(t *testing.T, r io.Reader) *lineWatcher {
+func newWatcher() *lineWatcher {
 	w := &lineWatcher{}
 	w.cond = sync.NewCond(&w.mu)
-	go func() {
-		s := bufio.NewScanner(r)
-		for s.Scan() {
-			w.mu.Lock()
-			w.lines = append(w.lines, s.Text())
-			w.cond.Broadcast()
-			w.mu.Unlock()
-		}
-		w.mu.Lock()
-		w.done = true
-		w.cond.Broadcast()
-		w.mu.Unlock()
-	}()
 	return w
+}
+
+func (w *lineWatcher) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.partial = append(w.partial, b...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		w.lines = append(w.lines, string(w.partial[:i]))
+		w.partial = w.partial[i+1:]
+	}
+	w.cond.Broadcast()
+	return len(b), nil
+}
+
+// close marks the end of the output.
+func (w *lineWatcher) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.partial) > 0 {
+		w.lines = append(w.lines, string(w.partial))
+		w.partial = nil
+	}
+	w.done = true
+	w.cond.Broadcast()
 }
 
 // waitFor blocks until n lines containing sub have been seen, or the stream ends.
@@ -354,17 +371,45 @@ func (w *lineWatcher) text() string {
 	return strings.Join(w.lines, "\n")
 }
 
-// startMonitor starts `healthjob monitor` and watches its stdout and stderr.
-func startMonitor(t *testing.T, dir string, env []string) (*exec.Cmd, *lineWatcher, *lineWatcher) {
+// proc is a started process whose output the test watches. Wait may be
+// called any number of times; it returns once the process has exited and
+// all of its output has been seen.
+type proc struct {
+	*exec.Cmd
+	stdout, stderr *lineWatcher
+	exited         chan struct{}
+	err            error
+}
+
+// start starts cmd with watched output; the process is killed when the test ends.
+func start(t *testing.T, cmd *exec.Cmd) *proc {
 	t.Helper()
-	cmd := command(dir, env, "monitor")
-	stdout, _ := cmd.StdoutPipe()
-	stderr, _ := cmd.StderrPipe()
+	p := &proc{Cmd: cmd, stdout: newWatcher(), stderr: newWatcher(), exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd, watch(t, stdout), watch(t, stderr)
+	go func() {
+		p.err = cmd.Wait()
+		p.stdout.close()
+		p.stderr.close()
+		close(p.exited)
+	}()
+	t.Cleanup(func() { cmd.Process.Kill(); <-p.exited })
+	return p
+}
+
+// Wait waits for the process to exit and returns its exit error.
+func (p *proc) Wait() error {
+	<-p.exited
+	return p.err
+}
+
+// startMonitor starts `healthjob monitor` and watches its stdout and stderr.
+func startMonitor(t *testing.T, dir string, env []string) (*proc, *lineWatcher, *lineWatcher) {
+	t.Helper()
+	p := start(t, command(dir, env, "monitor"))
+	return p, p.stdout, p.stderr
 }
 
 // TestMonitorSIGTERM stops the monitor while a check runs: the cycle in
@@ -378,7 +423,6 @@ func TestMonitorSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := cmd.Wait()
-	stdout.waitFor(t, "Slow", 1)
 	if err != nil {
 		t.Errorf("monitor after SIGTERM: %v, want exit 0\n%s", err, stderr.text())
 	}

@@ -36,7 +36,7 @@ import (
 
 // serveProc is a running `healthjob serve`.
 type serveProc struct {
-	cmd    *exec.Cmd
+	cmd    *proc
 	url    string // http://host:port
 	stderr *lineWatcher
 }
@@ -45,15 +45,8 @@ type serveProc struct {
 // listens.
 func startServe(t *testing.T, dir string, env []string, addr string) *serveProc {
 	t.Helper()
-	cmd := command(dir, env, "serve", "--http", addr)
-	stdout, _ := cmd.StdoutPipe()
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	watch(t, stdout)
-	s := &serveProc{cmd: cmd, stderr: watch(t, stderr)}
+	cmd := start(t, command(dir, env, "serve", "--http", addr))
+	s := &serveProc{cmd: cmd, stderr: cmd.stderr}
 	s.stderr.waitFor(t, `msg="serving HTTP"`, 1)
 	m := regexp.MustCompile(`msg="serving HTTP" addr=(\S+)`).FindStringSubmatch(s.stderr.text())
 	if m == nil {
@@ -191,7 +184,7 @@ func caughtUp(t *testing.T, serveDB, monitorDB *sql.DB, app string) {
 
 // stopMonitor sends SIGTERM and expects a clean exit: the outbox delivers
 // what it holds before the monitor exits.
-func stopMonitor(t *testing.T, cmd *exec.Cmd, stderr *lineWatcher) {
+func stopMonitor(t *testing.T, cmd *proc, stderr *lineWatcher) {
 	t.Helper()
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
@@ -534,7 +527,7 @@ func TestFleetPostgres(t *testing.T) {
 	defer lb.Close()
 
 	type monitor struct {
-		cmd            *exec.Cmd
+		cmd            *proc
 		stdout, stderr *lineWatcher
 		db             *sql.DB
 	}

@@ -310,13 +310,10 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	// A first page that holds them all has counted them.
-	count := store.Count{N: int64(len(page.Records))}
-	if st.query.After != "" || page.Next != "" {
-		if count, err = h.store.Count(ctx, st.query.Filter); err != nil {
-			h.fail(w, r, err)
-			return
-		}
+	count, err := h.count(ctx, st, page)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	values, err := h.filterValues(ctx)
 	if err != nil {
@@ -376,6 +373,27 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusBadRequest
 	}
 	render(w, r, h.log, status, "list", p)
+}
+
+// countBudget bounds the time a list page spends counting its records: a
+// filter that selects many records among many more, such as a rare search
+// term, can take a second to count to store.CountLimit.
+const countBudget = 50 * time.Millisecond
+
+// count counts the records of the list: a first page that holds them all
+// has counted them; else the store counts, within countBudget, past which
+// the page says what it knows: more than a page of them.
+func (h *Handler) count(ctx context.Context, st listState, page store.Page) (store.Count, error) {
+	if st.query.After == "" && page.Next == "" {
+		return store.Count{N: int64(len(page.Records))}, nil
+	}
+	budget, cancel := context.WithTimeout(ctx, countBudget)
+	defer cancel()
+	c, err := h.store.Count(budget, st.query.Filter)
+	if err != nil && budget.Err() != nil && ctx.Err() == nil {
+		return store.Count{N: pageSize, More: true}, nil
+	}
+	return c, err
 }
 
 // view is a record as a row of the list; filters is the list's query, kept

@@ -313,8 +313,8 @@ func TestRelayStop(t *testing.T) {
 		down := newReceiver(t, func(int, string) int { return answer })
 		rl = relay(q, down.URL, io.Discard)
 		rl.Start()
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		rl.Stop(ctx)
 		cancel()
 		if took := time.Since(start); took < 300*time.Millisecond || took > 5*time.Second || q.Len() != 1 {

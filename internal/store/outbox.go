@@ -48,7 +48,7 @@ type Queue struct {
 	items   int
 	bytes   int64
 	counted time.Time
-	handed  int64 // the largest ID Next handed out since
+	handed  int64 // the largest ID Next handed out
 }
 
 var _ outbox.Queue = (*Queue)(nil)
@@ -68,12 +68,14 @@ func (s *DB) Queue(ctx context.Context, kind, app string, maxItems int, maxBytes
 	return q, nil
 }
 
+// querier is a *sql.DB or a *sql.Tx.
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// count reads the depth from the table, within a transaction or not.
 func (q *Queue) count(ctx context.Context, db querier) (int, int64, error) {
 	var items int
 	var bytes int64
