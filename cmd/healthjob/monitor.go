@@ -58,6 +58,9 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer al.close()
+	if al.n != nil {
+		a.metrics.Register(al.n.Collector())
+	}
 	a.log.Info("monitor started", "checks", len(a.runner.Registry.Entries()), "interval", cfg.HealthCheckInterval,
 		"persist", cfg.PersistHealthCheckData, "sync", cfg.SyncHealthCheckData)
 	err = runCycles(ctx, a, jc, al)

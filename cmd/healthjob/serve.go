@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
+	"github.com/healthjob/healthjob/internal/admin"
 	"github.com/healthjob/healthjob/internal/config"
 	"github.com/healthjob/healthjob/internal/metrics"
+	"github.com/healthjob/healthjob/internal/notify"
 	"github.com/healthjob/healthjob/internal/server"
+	"github.com/healthjob/healthjob/internal/store"
 )
 
 // serveConns is how many connections a serve replica keeps to a
@@ -55,22 +60,40 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	m := metrics.New()
 	m.ExportIngest()
-	srv := server.New(server.Config{
+	ui, err := adminUI(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	sc := server.Config{
 		Store:           db,
 		OpenApps:        cfg.ServeOpenApps,
 		SigningKey:      cfg.ServeSigningKey,
 		SignatureMaxAge: cfg.ServeSignatureMaxAge.D(),
 		Observe:         m.Ingested,
 		Logger:          log,
-	})
+	}
+	if h, ok := ui.(*admin.Handler); ok {
+		sc.Session = h.SignedIn
+	}
+	srv := server.New(sc)
 	defer srv.Close()
+	if len(cfg.Notifications) > 0 {
+		// One relay per queue: set NOTIFICATIONS on one serve replica only.
+		stop, err := watchSilence(ctx, cfg, db, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", cfg.ServeHTTP)
 	if err != nil {
 		return fmt.Errorf("cannot serve HTTP: %w", err)
 	}
 	log.Info("serving HTTP", "addr", ln.Addr().String(), "database", db.Engine(), "open_apps", cfg.ServeOpenApps,
 		"signatures", cfg.ServeSigningKey != "")
-	err = server.Serve(ctx, ln, serveMux(cfg, srv, m), shutdownTimeout, log)
+	mux := serveMux(cfg, srv, m)
+	mux.Handle(admin.Root, ui)
+	err = server.Serve(ctx, ln, mux, shutdownTimeout, log)
 	log.Info("serve stopped")
 	return err
 }
@@ -82,4 +105,32 @@ func serveMux(cfg *config.Config, srv *server.Server, m *metrics.Metrics) *http.
 	mux.Handle("/", srv.Handler())
 	mux.Handle("/metrics", m.Handler(metrics.Auth{Username: cfg.MetricsUsername, Password: cfg.MetricsPassword, Token: cfg.MetricsToken}))
 	return mux
+}
+
+// watchSilence notifies, like a failing check, when an app's payloads stop
+// arriving for 3 of its intervals. It returns the function that stops it.
+func watchSilence(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger) (func(), error) {
+	nc, err := notifyConfig(cfg, db)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	nc.Logger = log
+	alerts, err := notify.New(ctx, nc)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	alerts.Start()
+	watchCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		alerts.WatchSilence(watchCtx, cfg.HealthCheckInterval.D(), cfg.HealthCheckInterval.D())
+	}()
+	return func() {
+		cancel()
+		<-done
+		stop, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancelStop()
+		alerts.Stop(stop)
+	}, nil
 }

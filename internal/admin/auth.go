@@ -60,6 +60,13 @@ func (h *Handler) authed(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// SignedIn tells whether r carries a live admin session; other handlers
+// (the status API of serve) accept such a request as they accept a key.
+func (h *Handler) SignedIn(r *http.Request) bool {
+	_, err := h.sessionUser(r)
+	return err == nil
+}
+
 func (h *Handler) sessionUser(r *http.Request) (store.User, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {

@@ -195,6 +195,9 @@ type Auth struct {
 	Token              string
 }
 
+// Register adds collectors of other packages (the alert states) to the registry.
+func (m *Metrics) Register(cs ...prometheus.Collector) { m.reg.MustRegister(cs...) }
+
 // Handler serves the metrics in the exposition format the scraper asks for.
 func (m *Metrics) Handler(auth Auth) http.Handler {
 	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, EnableOpenMetrics: true})
