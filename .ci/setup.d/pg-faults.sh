@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A second PostgreSQL cluster, "healthjob" on 127.0.0.1:5433 (trust), for the
-# outbox's fault test, which stops and starts it (cmd/healthjob,
+# outbox's fault test, which stops and starts it (cli,
 # TestMonitorDatabaseRestart): the machine's own cluster on 5432 is shared
 # and never stopped. Debian's cluster tools create it beside the main one.
 set -euo pipefail
