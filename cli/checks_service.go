@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"strings"
 
 	"github.com/healthjob/healthjob"
@@ -12,6 +13,7 @@ import (
 	"github.com/healthjob/healthjob/checks/rabbitmq"
 	"github.com/healthjob/healthjob/checks/redis"
 	"github.com/healthjob/healthjob/internal/config"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // serviceCheckTypes are the check types of this group; see checkTypes.
@@ -135,3 +137,12 @@ func kafkaCheck(spec config.Check, _ *config.Config) (healthjob.Check, error) {
 	}
 	return c, nil
 }
+
+// silenceClientLogs keeps go-redis's own log lines (a failed dial, Sentinel
+// chatter) off stderr, between the check lines: a check's status text
+// already carries the reason.
+func silenceClientLogs() { goredis.SetLogger(discardRedisLog{}) }
+
+type discardRedisLog struct{}
+
+func (discardRedisLog) Printf(context.Context, string, ...any) {}

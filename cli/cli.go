@@ -71,6 +71,7 @@ func Main(ctx context.Context, args []string, opts ...Option) int {
 	for _, opt := range opts {
 		opt(e)
 	}
+	silenceClientLogs()
 	return run(ctx, args, e)
 }
 
