@@ -3,7 +3,7 @@
 // (bench/peer), on the same checks, services and machine, in one run, and
 // prints a Markdown table of ratios (written also as JSON beside it).
 //
-//	go run ./bench              # the full run, several minutes
+//	go run ./bench              # the full run: about 15 minutes on 2 cores
 //	go run ./bench -smoke       # every figure once, briefly: a few seconds
 //
 // It installs the peer from Debian's packages when it is missing
@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -46,12 +47,12 @@ type options struct {
 // sizes are the lengths of the runs: the smoke mode shortens them all.
 type sizes struct {
 	runs             int           // alternating repetitions of each figure
-	cycles           int           // monitor cycles measured for drift and CPU, after the first
+	cycles           int           // monitor cycles measured, after a warm-up one
 	interval         time.Duration // the monitor's interval for those cycles
 	writeFor         time.Duration // how long each payload size is written
 	writeSizes       []int         // checks per payload
 	probes           int           // checks of the HTTP family
-	probeCycles      int           // its cycles measured, after the first
+	probeCycles      int           // its cycles measured, after a warm-up one
 	probeInterval    time.Duration // its interval
 	scale            []int         // probes of the scale curve
 	scaleConcurrency []int         // its HEALTH_CHECK_CONCURRENCY values
@@ -76,7 +77,10 @@ func main() {
 	flag.StringVar(&o.families, "only", "", "run only these `families`, comma-separated: "+strings.Join(familyNames(), ", "))
 	flag.StringVar(&o.profile, "cpuprofile", "", "write healthjob's CPU profiles of the monitor runs to `DIR` (HEALTHJOB_CPUPROFILE)")
 	flag.Parse()
-	if flag.NArg() > 0 || o.runs < 1 {
+	if flag.NArg() > 0 || o.runs < 1 || unknownFamily(o.families) != "" {
+		if name := unknownFamily(o.families); name != "" {
+			fmt.Fprintf(os.Stderr, "bench: -only: no family %q\n", name)
+		}
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -121,6 +125,16 @@ var families = []family{
 	{"write", writeFamily},
 	{"http", httpFamily},
 	{"scale", scaleFamily},
+}
+
+// unknownFamily returns the first name of list that names no family.
+func unknownFamily(list string) string {
+	for name := range strings.SplitSeq(list, ",") {
+		if name != "" && !slices.Contains(familyNames(), name) {
+			return name
+		}
+	}
+	return ""
 }
 
 func familyNames() []string {

@@ -418,14 +418,20 @@ func startMonitor(t *testing.T, dir string, env []string) (*proc, *lineWatcher, 
 // flight completes and is printed, and the monitor exits 0.
 func TestMonitorSIGTERM(t *testing.T) {
 	dir := t.TempDir()
-	writeConfig(t, dir, "checks:\n  - {type: exec, name: Slow, command: [sh, -c, 'echo started >&2; sleep 1']}\n")
+	fifo := filepath.Join(dir, "started")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, dir, "checks:\n  - {type: exec, name: Slow, command: [sh, -c, 'echo > "+fifo+"; sleep 1']}\n")
 	cmd, stdout, stderr := startMonitor(t, dir, nil)
-	stderr.waitFor(t, "started", 1) // the check is running
+	started, err := os.ReadFile(fifo) // returns once the check has written: it is running
+	if err != nil || string(started) != "\n" {
+		t.Fatalf("read %s: %q, %v", fifo, started, err)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err := cmd.Wait()
-	if err != nil {
+	if err := cmd.Wait(); err != nil {
 		t.Errorf("monitor after SIGTERM: %v, want exit 0\n%s", err, stderr.text())
 	}
 	if got := stdout.text(); got != "Slow                     ... working" {
