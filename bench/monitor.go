@@ -75,18 +75,18 @@ func (m monitorRun) cyclePeriod() float64 {
 	return ms(m.starts[n]-m.starts[0]) / float64(n)
 }
 
-// exactBelow is the CPU time under which /proc's 10 ms ticks are too coarse
-// to measure the cycles after the first.
-const exactBelow = time.Second
+// tick is the unit of CPU time in /proc/<pid>/stat (USER_HZ).
+const tick = 10 * time.Millisecond
 
 // measureMonitor runs a system's monitor twice, for one cycle and for
 // measured+2 cycles, and stops each with SIGTERM once the last cycle's lines
 // are out. The first cycle warms up; drift and lag are measured over the
 // measured intervals from the second cycle on. The CPU of the cycles after
-// the first is read from /proc in the long run when it adds up to a second
-// or more; below that, ticks of 10 ms are too coarse, and it is the
-// difference of the two runs' CPU times, which the kernel knows exactly
-// once a process has exited.
+// the first is the difference of the two runs' CPU times, which the kernel
+// knows exactly once a process has exited; a first cycle that costs more in
+// one run than in the other would skew it, so it is kept within what /proc
+// says, in ticks, of the long run's cycles after the first (two ticks at
+// most from the truth: user and system time are each rounded down).
 func (b *bench) measureMonitor(s side, w workload, measured int, label string) (monitorRun, error) {
 	m := monitorRun{interval: w.interval}
 	short, long := 1, measured+2
@@ -133,10 +133,8 @@ func (b *bench) measureMonitor(s side, w workload, measured int, label string) (
 			}
 		}
 	}
-	m.cpuPerCycle = ms(exact[1]-exact[0]) / float64(long-short)
-	if ticks >= exactBelow {
-		m.cpuPerCycle = ms(ticks) / float64(long-1)
-	}
+	cpu := min(max(exact[1]-exact[0], ticks-2*tick), ticks+2*tick)
+	m.cpuPerCycle = ms(cpu) / float64(long-short)
 	return m, nil
 }
 

@@ -146,7 +146,7 @@ func (p *proc) cpuTicks() (time.Duration, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return 0, err
 	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+	return time.Duration(utime+stime) * tick, nil
 }
 
 // stop asks the process to end (SIGTERM: both systems finish the cycle in

@@ -3,7 +3,6 @@ package cli_test
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"net"
 	"net/url"
@@ -16,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthjob/healthjob/checks/sqldb"
 	"github.com/healthjob/healthjob/healthjobtest"
 	"github.com/healthjob/healthjob/internal/lease"
 	"github.com/healthjob/healthjob/internal/store"
+	"github.com/healthjob/healthjob/internal/testdb"
 	"github.com/redis/go-redis/v9"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -36,7 +35,7 @@ const haInterval = time.Second
 // TestHAPostgres runs three monitors of one application whose lease is a
 // row in PostgreSQL, the database they store their records in.
 func TestHAPostgres(t *testing.T) {
-	dbURL := freshPostgres(t)
+	dbURL := testdb.Postgres(t, testdb.PostgresURL, "healthjob_ha", "HA on PostgreSQL")
 	haScenario(t, dbURL, dbURL, randomID())
 }
 
@@ -62,7 +61,7 @@ func TestHARedis(t *testing.T) {
 			t.Errorf("delete the test's lease: %v", err)
 		}
 	})
-	haScenario(t, freshPostgres(t), u.String(), name)
+	haScenario(t, testdb.Postgres(t, testdb.PostgresURL, "healthjob_ha", "HA on PostgreSQL"), u.String(), name)
 }
 
 // haScenario starts three monitors, each reaching the lock engine through
@@ -309,35 +308,4 @@ func randomID() string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// freshPostgres creates a database healthjob_ha_<random> for the test,
-// dropped after it, and returns its URL.
-func freshPostgres(t *testing.T) string {
-	t.Helper()
-	u, err := url.Parse(haPostgresURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	healthjobtest.NeedService(t, u.Host, "HA on PostgreSQL")
-	driver, dsn, err := sqldb.ParseURL(haPostgresURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "healthjob_ha_" + randomID()
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop the test database: %v", err)
-		}
-		admin.Close()
-	})
-	u.Path = "/" + name
-	return u.String()
 }

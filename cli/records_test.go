@@ -2,12 +2,9 @@ package cli_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,40 +16,12 @@ import (
 	domain "github.com/healthjob/healthjob" // the tests' healthjob runs the binary
 	"github.com/healthjob/healthjob/healthjobtest"
 	"github.com/healthjob/healthjob/internal/store"
+	"github.com/healthjob/healthjob/internal/testdb"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 var postgresURL = healthjobtest.Env("HEALTHJOB_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-
-// postgresDatabase creates a database of its own for the test on the
-// PostgreSQL server, dropped after it, and returns its URL.
-func postgresDatabase(t *testing.T, prefix string) string {
-	t.Helper()
-	u, err := url.Parse(postgresURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	healthjobtest.NeedService(t, u.Host, "records in PostgreSQL")
-	admin, err := sql.Open("pgx", postgresURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := prefix + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop the test database: %v", err)
-		}
-		admin.Close()
-	})
-	u.Path = "/" + name
-	return u.String()
-}
 
 // brokenConfig has two checks: DatabaseBackend passes, Broken fails.
 const brokenConfig = "checks:\n  - {type: storage, name: DatabaseBackend, path: %s}\n  - {type: storage, name: Broken, path: /nonexistent}\n"
@@ -182,7 +151,7 @@ func TestRecordsBadFlags(t *testing.T) {
 // TestMonitorPostgres runs the monitor on a PostgreSQL store and lists
 // what it wrote.
 func TestMonitorPostgres(t *testing.T) {
-	dbURL := postgresDatabase(t, "healthjob_e2e_")
+	dbURL := testdb.Postgres(t, postgresURL, "healthjob_e2e_", "records in PostgreSQL")
 	dir := t.TempDir()
 	writeConfig(t, dir, "HEALTH_CHECK_INTERVAL: 0.2\nPERSIST_HEALTH_CHECK_DATA: true\n"+fmt.Sprintf(brokenConfig, dir))
 	env := []string{"DATABASE_URL=" + dbURL}
@@ -212,7 +181,7 @@ func TestStoreURLErrors(t *testing.T) {
 	}
 
 	// A schema newer than this binary is refused, on PostgreSQL as on SQLite.
-	dbURL := postgresDatabase(t, "healthjob_e2e_")
+	dbURL := testdb.Postgres(t, postgresURL, "healthjob_e2e_", "records in PostgreSQL")
 	if r := healthjob(t, dir, []string{"DATABASE_URL=" + dbURL}, "migrate"); r.code != 0 {
 		t.Fatalf("migrate: exit %d, %s", r.code, r.stderr)
 	}
@@ -251,7 +220,7 @@ func TestDjangoInterop(t *testing.T) {
 				dir := t.TempDir()
 				dbURL := "sqlite:" + filepath.Join(dir, "interop.db")
 				if engine == "postgres" {
-					dbURL = postgresDatabase(t, "healthjob_interop_")
+					dbURL = testdb.Postgres(t, postgresURL, "healthjob_interop_", "records in PostgreSQL")
 				}
 				django := func(step string) string {
 					t.Helper()

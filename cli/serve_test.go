@@ -9,10 +9,7 @@ package cli_test
 // of outage holds as many retries as several minutes do by default.
 
 import (
-	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -32,6 +29,7 @@ import (
 
 	"github.com/healthjob/healthjob/checks/sqldb"
 	"github.com/healthjob/healthjob/healthjobtest"
+	"github.com/healthjob/healthjob/internal/testdb"
 )
 
 // serveProc is a running `healthjob serve`.
@@ -201,7 +199,7 @@ func TestFleetServerOutage(t *testing.T) {
 			srvDir, monDir := t.TempDir(), t.TempDir()
 			serveURL := "sqlite:" + filepath.Join(srvDir, "serve.db")
 			if engine == "postgres" {
-				serveURL = newDatabase(t, postgresURL, "healthjob_serve_")
+				serveURL = testdb.Postgres(t, postgresURL, "healthjob_serve_", "PostgreSQL for serve")
 			}
 			env := []string{"DATABASE_URL=" + serveURL}
 			key := apiKey(t, srvDir, env, "billing")
@@ -418,7 +416,7 @@ func pgctl(t *testing.T, action string) {
 func TestMonitorDatabaseRestart(t *testing.T) {
 	u, _ := url.Parse(faultsCluster)
 	healthjobtest.NeedService(t, u.Host, "the pg-faults cluster of .ci/setup.d/pg-faults.sh")
-	dbURL := newDatabase(t, faultsCluster, "healthjob_faults_")
+	dbURL := testdb.Postgres(t, faultsCluster, "healthjob_faults_", "PostgreSQL for serve")
 	t.Cleanup(func() { pgctl(t, "start") }) // leave it as found, before the database is dropped
 	srvDir, monDir := t.TempDir(), t.TempDir()
 	key := apiKey(t, srvDir, nil, "billing")
@@ -509,7 +507,7 @@ func TestOutboxFull(t *testing.T) {
 // for every app; a replica stops midway. Each app's runs arrive once, in
 // order.
 func TestFleetPostgres(t *testing.T) {
-	dbURL := newDatabase(t, postgresURL, "healthjob_fleet_")
+	dbURL := testdb.Postgres(t, postgresURL, "healthjob_fleet_", "PostgreSQL for serve")
 	env := []string{"DATABASE_URL=" + dbURL}
 	srvDir := t.TempDir()
 	a, b := startServe(t, srvDir, env, "127.0.0.1:0"), startServe(t, srvDir, env, "127.0.0.1:0")
@@ -576,31 +574,6 @@ func (p *httpProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer resp.Body.Close()
 	w.WriteHeader(resp.StatusCode)
 	io.Copy(w, resp.Body)
-}
-
-// newDatabase creates a database for the test on the PostgreSQL server of
-// server, dropped after it, and returns its URL.
-func newDatabase(t *testing.T, server, prefix string) string {
-	t.Helper()
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	healthjobtest.NeedService(t, u.Host, "PostgreSQL for serve")
-	admin := openDB(t, server)
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := prefix + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop the test database: %v", err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
 }
 
 // TestLegacyPythonClient: the original monitor's sync, in Python with

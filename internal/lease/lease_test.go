@@ -3,7 +3,6 @@ package lease_test
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"net/url"
@@ -11,54 +10,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthjob/healthjob/checks/sqldb"
 	"github.com/healthjob/healthjob/healthjobtest"
 	"github.com/healthjob/healthjob/internal/lease"
+	"github.com/healthjob/healthjob/internal/testdb"
 	"github.com/redis/go-redis/v9"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 var (
-	postgresURL = healthjobtest.Env("HEALTHJOB_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	redisURL    = healthjobtest.Env("HEALTHJOB_REDIS_URL", "redis://127.0.0.1:6379/0")
+	redisURL = healthjobtest.Env("HEALTHJOB_REDIS_URL", "redis://127.0.0.1:6379/0")
 )
 
 func randomName() string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return "healthjob_ha_" + hex.EncodeToString(b)
-}
-
-// freshPostgres creates an empty database for the test, dropped after it,
-// and returns its URL.
-func freshPostgres(t testing.TB) string {
-	t.Helper()
-	u, err := url.Parse(postgresURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	healthjobtest.NeedService(t, u.Host, "the PostgreSQL lease")
-	driver, dsn, err := sqldb.ParseURL(postgresURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := randomName()
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop the test database: %v", err)
-		}
-		admin.Close()
-	})
-	u.Path = "/" + name
-	return u.String()
 }
 
 // redisDB is the Redis database the lease tests use, apart from others'.
@@ -90,7 +57,9 @@ func freshRedis(t testing.TB, name string) string {
 
 // eachEngine runs f against a lease of each engine.
 func eachEngine(t *testing.T, f func(t *testing.T, url, name string)) {
-	t.Run("postgres", func(t *testing.T) { f(t, freshPostgres(t), randomName()) })
+	t.Run("postgres", func(t *testing.T) {
+		f(t, testdb.Postgres(t, testdb.PostgresURL, "healthjob_ha", "the PostgreSQL lease"), randomName())
+	})
 	t.Run("redis", func(t *testing.T) {
 		name := randomName()
 		f(t, freshRedis(t, name), name)

@@ -2,9 +2,6 @@ package server_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,24 +15,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthjob/healthjob/checks/sqldb"
-	"github.com/healthjob/healthjob/healthjobtest"
 	"github.com/healthjob/healthjob/internal/outbox"
 	"github.com/healthjob/healthjob/internal/server"
 	"github.com/healthjob/healthjob/internal/store"
+	"github.com/healthjob/healthjob/internal/testdb"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 )
-
-var postgresURL = healthjobtest.Env("HEALTHJOB_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 
 // openStore returns a migrated store on a new database of engine.
 func openStore(t testing.TB, engine string) *store.DB {
 	t.Helper()
 	url := "sqlite:" + filepath.Join(t.TempDir(), "serve.db")
 	if engine == "postgres" {
-		url = freshPostgres(t)
+		url = testdb.Postgres(t, testdb.PostgresURL, "healthjob_serve", "serve on PostgreSQL")
 	}
 	db, err := store.Open(context.Background(), url)
 	if err != nil {
@@ -46,38 +40,6 @@ func openStore(t testing.TB, engine string) *store.DB {
 		t.Fatal(err)
 	}
 	return db
-}
-
-// freshPostgres creates a database for the test, dropped after it.
-func freshPostgres(t testing.TB) string {
-	t.Helper()
-	u, err := url.Parse(postgresURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	healthjobtest.NeedService(t, u.Host, "serve on PostgreSQL")
-	driver, dsn, err := sqldb.ParseURL(postgresURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "healthjob_serve_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop the test database: %v", err)
-		}
-		admin.Close()
-	})
-	u.Path = "/" + name
-	return u.String()
 }
 
 // newServer starts a server of cfg, closed after the test.
