@@ -3,7 +3,7 @@
 export GOTOOLCHAIN := go1.27.3
 export CGO_ENABLED := 0
 
-.PHONY: run build test bench vet
+.PHONY: run build test bench bench-runner
 
 ## run: the monitor on the embedded default (SQLite, no outside service)
 run:
@@ -19,6 +19,10 @@ test:
 	go vet ./...
 	CGO_ENABLED=1 go test -race -count=1 -timeout 25m ./...
 
-## bench: the runner's benchmarks
+## bench: healthjob and django-health-check side by side (about 15 minutes; installs the peer)
 bench:
-	go test -run '^$$' -bench . -benchtime 2s .
+	go run ./bench
+
+## bench-runner: the runner's own cost per check
+bench-runner:
+	go test -run '^$$' -bench Runner -benchtime 2s .
