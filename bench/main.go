@@ -173,7 +173,9 @@ func run(ctx context.Context, o options) (*results, error) {
 	}
 	defer stopServers()
 	res := newResults(o)
-	if err := b.prepareDatabases(ctx, res); err != nil {
+	dropDatabases, err := b.prepareDatabases(ctx, res)
+	defer dropDatabases()
+	if err != nil {
 		return nil, err
 	}
 	for _, f := range families {

@@ -22,32 +22,39 @@ import (
 )
 
 // prepareDatabases gives each system its own migrated database per
-// engine: SQLite files in the scratch directory, and two fresh PostgreSQL
-// databases. PostgreSQL is left out, with the reason recorded, when
-// healthjob's store does not support it in this build.
-func (b *bench) prepareDatabases(ctx context.Context, res *results) error {
+// engine: SQLite files in the scratch directory, and two new PostgreSQL
+// databases, named apart from those of any other run (a test's smoke run
+// may go on beside a full one) and dropped by the returned func. PostgreSQL
+// is left out, with the reason recorded, when healthjob's store does not
+// support it in this build.
+func (b *bench) prepareDatabases(ctx context.Context, res *results) (drop func(), err error) {
+	drop = func() {}
 	b.databases = map[string]map[side]string{}
 	base := env("HEALTHJOB_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	if db, err := store.Open(ctx, base); err != nil {
 		if !strings.Contains(err.Error(), "not supported") {
-			return fmt.Errorf("PostgreSQL (HEALTHJOB_POSTGRES_URL): %w", err)
+			return drop, fmt.Errorf("PostgreSQL (HEALTHJOB_POSTGRES_URL): %w", err)
 		}
 		res.Skipped["postgres"] = err.Error()
 	} else {
 		db.Close()
+		var names []string
+		drop = func() { dropDatabases(base, names) }
 		pg := map[side]string{}
 		for _, s := range []side{healthjobSide, peerSide} {
-			if pg[s], err = createDatabase(ctx, base, "healthjob_bench_"+string(s)); err != nil {
-				return err
+			name := fmt.Sprintf("healthjob_bench_%s_%d", s, os.Getpid())
+			if pg[s], err = createDatabase(ctx, base, name); err != nil {
+				return drop, err
 			}
+			names = append(names, name)
 		}
 		b.databases["postgres"] = pg
 		if err := b.migrateAll(ctx, "postgres"); err != nil {
-			return err
+			return drop, err
 		}
 	}
-	_, err := b.freshSQLite(ctx, "", healthjobSide, peerSide)
-	return err
+	_, err = b.freshSQLite(ctx, "", healthjobSide, peerSide)
+	return drop, err
 }
 
 // freshSQLite gives the sides new, migrated SQLite databases and returns
@@ -89,18 +96,16 @@ func (b *bench) migrateAll(ctx context.Context, key string) error {
 	return <-errs // the first, if any
 }
 
-// createDatabase (re)creates the database name on base's server and
-// returns its URL.
+// createDatabase creates the database name on base's server and returns
+// its URL.
 func createDatabase(ctx context.Context, base, name string) (string, error) {
 	db, err := sql.Open("pgx", base)
 	if err != nil {
 		return "", err
 	}
 	defer db.Close()
-	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return "", fmt.Errorf("%s: %w", stmt, err)
-		}
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
 	}
 	u, err := url.Parse(base)
 	if err != nil {
@@ -108,6 +113,22 @@ func createDatabase(ctx context.Context, base, name string) (string, error) {
 	}
 	u.Path = "/" + name
 	return u.String(), nil
+}
+
+// dropDatabases drops the databases the run created, with any connection
+// left to them.
+func dropDatabases(base string, names []string) {
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: drop databases:", err)
+		return
+	}
+	defer db.Close()
+	for _, name := range names {
+		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: drop database %s: %v\n", name, err)
+		}
+	}
 }
 
 // migrate brings a system's database schema up to date, so that no run
