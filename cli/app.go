@@ -212,6 +212,9 @@ func (a *app) close() {
 	defer cancel()
 	for _, r := range slices.Backward(a.relays) {
 		r.Stop(ctx)
+		if n := r.Queue.(*store.Queue).Len(); n > 0 {
+			a.log.Warn("outbox: not all delivered before exit; the rest goes at the next start", "outbox", r.Name, "queued", n)
+		}
 	}
 	for _, db := range []*store.DB{a.outbox, a.store} {
 		if db == nil {

@@ -140,13 +140,24 @@ func runsIn(t *testing.T, db *sql.DB, app string) (runs []string, records []int)
 	return runs, records
 }
 
-// assertDelivered checks that serve's database holds exactly the runs
-// want of app, in that order, each once with its two records.
-func assertDelivered(t *testing.T, serveDB *sql.DB, app string, want []string) {
+// assertDelivered checks that nothing the monitor made was lost: serve's
+// database holds the runs of app that the monitor made, in order, each once
+// with its two records, but for the ones still queued in the monitor's
+// outbox (outboxDB), which must be the last ones made. A monitor at exit
+// delivers for a bounded time; what is left waits for its next start.
+func assertDelivered(t *testing.T, serveDB, outboxDB *sql.DB, app string, made []string) {
 	t.Helper()
+	queued := queuedRuns(t, outboxDB)
+	if len(queued) > len(made) || !slices.Equal(queued, made[len(made)-len(queued):]) {
+		t.Fatalf("the monitor's outbox holds runs it did not make last:\nqueued: %v\nmade:   %v", queued, made)
+	}
+	if len(queued) > 0 {
+		t.Logf("%d runs wait in the monitor's outbox for its next start", len(queued))
+	}
+	want := made[:len(made)-len(queued)]
 	got, records := runsIn(t, serveDB, app)
 	if !slices.Equal(got, want) {
-		t.Errorf("serve holds %d runs of %s, the monitor made %d; first difference at %d\nserve:   %v\nmonitor: %v",
+		t.Errorf("serve holds %d runs of %s, the monitor delivered %d; first difference at %d\nserve:   %v\nmonitor: %v",
 			len(got), app, len(want), firstDiff(got, want), got, want)
 	}
 	for i, n := range records {
@@ -158,6 +169,29 @@ func assertDelivered(t *testing.T, serveDB *sql.DB, app string, want []string) {
 	if err := serveDB.QueryRow(`SELECT count(*) FROM healthjob_run WHERE app_id = $1`, app).Scan(&runs); err != nil || runs != len(want) {
 		t.Errorf("%d rows in healthjob_run for %s (%v), want %d", runs, app, err, len(want))
 	}
+}
+
+// queuedRuns returns the uuids of the payloads waiting in an outbox for
+// the monitoring server, oldest first.
+func queuedRuns(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT run_uuid FROM healthjob_outbox WHERE kind = 'sync' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var uuids []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			t.Fatal(err)
+		}
+		uuids = append(uuids, u)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return uuids
 }
 
 func firstDiff(a, b []string) int {
@@ -220,9 +254,29 @@ func TestFleetServerOutage(t *testing.T) {
 			stopMonitor(t, mon, stderr)
 
 			made, _ := runsIn(t, monitorDB, "")
-			assertDelivered(t, serveDB, "billing", made)
+			assertDelivered(t, serveDB, monitorDB, "billing", made)
 			srv.stop(t)
 		})
+	}
+}
+
+// TestMonitorExitServerDown: the monitoring server is down when the
+// monitor stops. It tries for a bounded time, exits 0, says how many
+// payloads wait for its next start, and keeps every one of them.
+func TestMonitorExitServerDown(t *testing.T) {
+	dir := t.TempDir()
+	writeConfig(t, dir, monitorYAML(dir, "http://127.0.0.1:1", "key", persistSQLite))
+	mon, stdout, stderr := startMonitor(t, dir, nil)
+	stdout.waitFor(t, "True ", 3)
+	stopMonitor(t, mon, stderr)
+	db := openDB(t, "sqlite:"+filepath.Join(dir, "healthjob.db"))
+	made, _ := runsIn(t, db, "")
+	if queued := queuedRuns(t, db); !slices.Equal(queued, made) {
+		t.Errorf("queued %v, want every run made %v", queued, made)
+	}
+	want := fmt.Sprintf(`level=WARN msg="outbox: not all delivered before exit; the rest goes at the next start" outbox=sync queued=%d`, len(made))
+	if !strings.Contains(stderr.text(), want) {
+		t.Errorf("stderr lacks %s:\n%s", want, stderr.text())
 	}
 }
 
@@ -326,7 +380,7 @@ func TestFleetFlakyServer(t *testing.T) {
 	caughtUp(t, serveDB, monitorDB, "billing")
 	stopMonitor(t, mon, stderr)
 	made, _ := runsIn(t, monitorDB, "")
-	assertDelivered(t, serveDB, "billing", made)
+	assertDelivered(t, serveDB, monitorDB, "billing", made)
 	if !strings.Contains(stderr.text(), ": 500 Internal Server Error") || !strings.Contains(stderr.text(), ": 503 Service Unavailable") {
 		t.Errorf("no failed delivery logged:\n%s", stderr.text())
 	}
@@ -354,7 +408,7 @@ func TestFleetSlowServer(t *testing.T) {
 	caughtUp(t, serveDB, monitorDB, "billing")
 	stopMonitor(t, mon, stderr)
 	made, _ := runsIn(t, monitorDB, "")
-	assertDelivered(t, serveDB, "billing", made)
+	assertDelivered(t, serveDB, monitorDB, "billing", made)
 }
 
 // TestMonitorKill9: the monitor is killed with SIGKILL while a delivery is
@@ -386,7 +440,7 @@ func TestMonitorKill9(t *testing.T) {
 	caughtUp(t, serveDB, monitorDB, "billing")
 	stopMonitor(t, mon, stderr)
 	made, _ := runsIn(t, monitorDB, "")
-	assertDelivered(t, serveDB, "billing", made)
+	assertDelivered(t, serveDB, monitorDB, "billing", made)
 	if p.answered(http.StatusOK) == 0 {
 		t.Error("the run in flight at the kill was not delivered again")
 	}
@@ -444,7 +498,7 @@ func TestMonitorDatabaseRestart(t *testing.T) {
 		FROM django_health_check_job_heathcheckjob) r WHERE back`).Scan(&disorder); err != nil || disorder != 0 {
 		t.Errorf("%d records written out of order (%v)", disorder, err)
 	}
-	assertDelivered(t, serveDB, "billing", made)
+	assertDelivered(t, serveDB, monitorDB, "billing", made)
 	var waiting int
 	if err := openDB(t, "sqlite:"+filepath.Join(monDir, "healthjob-outbox.db")).QueryRow(`SELECT count(*) FROM healthjob_outbox`).Scan(&waiting); err != nil || waiting != 0 {
 		t.Errorf("%d runs left in the local outbox (%v)", waiting, err)
@@ -550,7 +604,7 @@ func TestFleetPostgres(t *testing.T) {
 		caughtUp(t, serveDB, m.db, app)
 		stopMonitor(t, m.cmd, m.stderr)
 		made, _ := runsIn(t, m.db, "")
-		assertDelivered(t, serveDB, app, made)
+		assertDelivered(t, serveDB, m.db, app, made)
 	}
 	b.stop(t)
 }
@@ -708,7 +762,7 @@ func TestFleetSigned(t *testing.T) {
 	caughtUp(t, serveDB, monitorDB, "billing")
 	stopMonitor(t, mon, stderr)
 	made, _ := runsIn(t, monitorDB, "")
-	assertDelivered(t, serveDB, "billing", made)
+	assertDelivered(t, serveDB, monitorDB, "billing", made)
 	other.Process.Kill()
 	other.Wait()
 	var waiting int
