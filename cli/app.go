@@ -114,11 +114,12 @@ func (a *app) openOutbox(ctx context.Context) error {
 			return err
 		}
 		r := a.startRelay(o.Sync, "sync", &outbox.HTTPSender{
-			URL:        job.MetricsURL(cfg.SyncServerURL),
-			APIKey:     cfg.SyncAPIKey,
-			SigningKey: cfg.SyncSigningKey,
-			Client:     &http.Client{Timeout: cfg.SyncTimeout.D()},
-			UserAgent:  "healthjob/" + cmp.Or(version, "dev"),
+			URL:          job.MetricsURL(cfg.SyncServerURL),
+			HeartbeatURL: job.HeartbeatURL(cfg.SyncServerURL),
+			APIKey:       cfg.SyncAPIKey,
+			SigningKey:   cfg.SyncSigningKey,
+			Client:       &http.Client{Timeout: cfg.SyncTimeout.D()},
+			UserAgent:    "healthjob/" + cmp.Or(version, "dev"),
 		})
 		r.OnAttempt = func(_ outbox.Item, err error) { a.metrics.SyncAttempt(err == nil) }
 		r.OnDrop = func(outbox.Item, error) { a.metrics.OutboxDropped("refused", 1) }

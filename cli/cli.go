@@ -89,7 +89,7 @@ var commands = []command{
 	{"createuser", "add a user of the admin web UI, or --update one's password", runCreateUser},
 	{"status", "show the HA lease's holder, the alert states, maintenance and queued notifications", runStatus},
 	{"notify", "send a test notification: notify test URL|N (an item of NOTIFICATIONS)", runNotify},
-	{"serve", "run the monitoring server: take /v1/metrics from a fleet of monitors, answer the status API", runServe},
+	{"serve", "run the monitoring server: take /v1/metrics and /v1/heartbeat from a fleet of monitors, answer the status API", runServe},
 	{"apikey", "manage the API keys of serve: create APP, list, revoke ID", runAPIKey},
 	{"config", "print the effective configuration, secrets masked, or --validate it", runConfig},
 	{"version", "print the version", runVersion},

@@ -280,6 +280,54 @@ func TestMonitorExitServerDown(t *testing.T) {
 	}
 }
 
+// TestHeartbeatSilence: a monitor with no checks sends heartbeats, which
+// serve stores as runs without records; when they stop for three of the
+// app's intervals serve notifies that the app is silent, and when they
+// come back, that it is resolved.
+func TestHeartbeatSilence(t *testing.T) {
+	hook := newReceiver(t, http.StatusOK)
+	srvDir, monDir := t.TempDir(), t.TempDir()
+	writeConfig(t, srvDir, "HEALTH_CHECK_INTERVAL: 0.2\nNOTIFICATIONS:\n  - {url: \""+hook.URL+"/hook\"}\n")
+	key := apiKey(t, srvDir, nil, "cron")
+	srv := startServe(t, srvDir, nil, "127.0.0.1:0")
+	writeConfig(t, monDir, "HEALTH_CHECK_INTERVAL: 0.2\nSYNC_HEALTH_CHECK_DATA: true\nSYNC_SERVER_URL: "+srv.url+
+		"\nSYNC_APP_ID: cron\nSYNC_API_KEY: "+key+"\nchecks: []\n")
+	serveDB := openDB(t, "sqlite:"+filepath.Join(srvDir, "healthjob.db"))
+	beats := func() (runs, checks int) {
+		if err := serveDB.QueryRow(`SELECT count(*), coalesce(sum(checks), 0) FROM healthjob_run WHERE app_id = 'cron'`).Scan(&runs, &checks); err != nil {
+			t.Fatal(err)
+		}
+		return runs, checks
+	}
+	mon, _, stderr := startMonitor(t, monDir, nil)
+	eventually(t, "three heartbeats", func() bool { runs, _ := beats(); return runs >= 3 })
+	stopMonitor(t, mon, stderr)
+	if strings.Contains(stderr.text(), "level=WARN") || strings.Contains(stderr.text(), "level=ERROR") {
+		t.Errorf("the monitor complained:\n%s", stderr.text())
+	}
+	if _, checks := beats(); checks != 0 {
+		t.Errorf("heartbeats stored with %d checks", checks)
+	}
+	var records int
+	if err := serveDB.QueryRow(`SELECT count(*) FROM django_health_check_job_heathcheckjob`).Scan(&records); err != nil || records != 0 {
+		t.Errorf("%d records (%v), want none", records, err)
+	}
+
+	<-hook.got
+	silent := hook.message(t, 0)
+	if !regexp.MustCompile(`^unavailable: no payload for \d+s; it reports every 1s$`).MatchString(silent.Message) ||
+		silent != (message{"triggered", "cron", "heartbeat", "failing", silent.Message}) {
+		t.Errorf("when the heartbeats stopped, the hook got %+v", silent)
+	}
+	mon, _, stderr = startMonitor(t, monDir, nil)
+	<-hook.got
+	if back := hook.message(t, 1); back != (message{"resolved", "cron", "heartbeat", "ok", "working"}) {
+		t.Errorf("when the heartbeats came back, the hook got %+v", back)
+	}
+	stopMonitor(t, mon, stderr)
+	srv.stop(t)
+}
+
 // proxy stands between monitors and serve and breaks what fault says for
 // each request: "" forwards it; "500" answers 500 without forwarding;
 // "503 after" forwards, then answers 503 (stored, but the monitor cannot

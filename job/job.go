@@ -52,7 +52,9 @@ func Save(ctx context.Context, s Store, run *healthjob.Run) error {
 const DefaultSyncTimeout = 5 * time.Second
 
 // HTTPSender posts runs to {ServerURL}/v1/metrics as JSON with sync_app_id
-// set: the spec's sync_health_check_data_to_monitoring_server.
+// set: the spec's sync_health_check_data_to_monitoring_server. A run with
+// no checks goes to {ServerURL}/v1/heartbeat: it tells the server that the
+// monitor is alive.
 type HTTPSender struct {
 	ServerURL string       // SYNC_SERVER_URL, the server's base URL
 	AppID     string       // SYNC_APP_ID
@@ -80,6 +82,12 @@ func MetricsURL(serverURL string) string {
 	return strings.TrimRight(serverURL, "/") + "/v1/metrics"
 }
 
+// HeartbeatURL joins the server's base URL and /v1/heartbeat as MetricsURL
+// does.
+func HeartbeatURL(serverURL string) string {
+	return strings.TrimRight(serverURL, "/") + "/v1/heartbeat"
+}
+
 // Send posts run, with SyncAppID set to s.AppID. A non-2xx answer is an
 // *HTTPError carrying the status and the start of the body.
 func (s *HTTPSender) Send(ctx context.Context, run *healthjob.Run) error {
@@ -96,6 +104,9 @@ func (s *HTTPSender) Send(ctx context.Context, run *healthjob.Run) error {
 		return err
 	}
 	url := MetricsURL(s.ServerURL)
+	if len(run.Checks) == 0 {
+		url = HeartbeatURL(s.ServerURL)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err

@@ -75,6 +75,20 @@ func TestSyncPayload(t *testing.T) {
 	}
 }
 
+// TestSyncHeartbeat: a run with no checks is posted to /v1/heartbeat.
+func TestSyncHeartbeat(t *testing.T) {
+	s := newSink(t, http.StatusAccepted, "")
+	run := sampleRun()
+	run.Checks = []healthjob.Result{}
+	if err := job.Sync(context.Background(), nil, s.URL+"/monitor/", "billing", run); err != nil {
+		t.Fatal(err)
+	}
+	r, body := <-s.requests, <-s.bodies
+	if want := `{"uuid":"550e8400-e29b-41d4-a716-446655440000","timestamp":"2023-11-20T12:00:00.000000","checks":[],"sync_app_id":"billing"}`; r.URL.Path != "/monitor/v1/heartbeat" || string(body) != want {
+		t.Errorf("POST %s %s\nwant POST /monitor/v1/heartbeat %s", r.URL.Path, body, want)
+	}
+}
+
 func TestSyncErrors(t *testing.T) {
 	t.Run("Status", func(t *testing.T) {
 		s := newSink(t, http.StatusInternalServerError, "database\n  is down"+strings.Repeat("x", 1000))

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,13 +21,15 @@ import (
 
 // HTTPSender posts payloads to a monitoring server's /v1/metrics: JSON, the
 // API key as a bearer token, and, with a signing key, an HMAC signature of
-// the body and the time.
+// the body and the time. A payload with no checks is a heartbeat, posted to
+// HeartbeatURL when set.
 type HTTPSender struct {
-	URL        string       // the full URL, job.MetricsURL(SYNC_SERVER_URL)
-	APIKey     string       // SYNC_API_KEY; "" sends none
-	SigningKey string       // SYNC_SIGNING_KEY; "" signs nothing
-	Client     *http.Client // nil: a client with job.DefaultSyncTimeout
-	UserAgent  string       // "" sends Go's
+	URL          string       // the full URL, job.MetricsURL(SYNC_SERVER_URL)
+	HeartbeatURL string       // job.HeartbeatURL(SYNC_SERVER_URL); "" posts heartbeats to URL
+	APIKey       string       // SYNC_API_KEY; "" sends none
+	SigningKey   string       // SYNC_SIGNING_KEY; "" signs nothing
+	Client       *http.Client // nil: a client with job.DefaultSyncTimeout
+	UserAgent    string       // "" sends Go's
 
 	// Now is the clock of the signature; tests replace it.
 	Now func() time.Time
@@ -37,7 +40,11 @@ type HTTPSender struct {
 // 403 and 404, which a fix on the server or of the settings cures without
 // changing the payload. Any other 4xx refuses the payload itself: Permanent.
 func (s *HTTPSender) Send(ctx context.Context, item Item) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(item.Payload))
+	url := s.URL
+	if s.HeartbeatURL != "" && !hasChecks(item.Payload) {
+		url = s.HeartbeatURL
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(item.Payload))
 	if err != nil {
 		return Permanent(err)
 	}
@@ -69,7 +76,7 @@ func (s *HTTPSender) Send(ctx context.Context, item Item) error {
 	if code >= 200 && code <= 299 {
 		return nil
 	}
-	err = &job.HTTPError{URL: s.URL, StatusCode: code, Body: cleanExcerpt(excerpt)}
+	err = &job.HTTPError{URL: url, StatusCode: code, Body: cleanExcerpt(excerpt)}
 	switch {
 	case code == http.StatusRequestTimeout || code == http.StatusTooEarly || code == http.StatusTooManyRequests || code >= 500:
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
@@ -82,6 +89,15 @@ func (s *HTTPSender) Send(ctx context.Context, item Item) error {
 		return Permanent(err)
 	}
 	return err // 1xx and 3xx that the client did not follow: retried
+}
+
+// hasChecks tells whether a payload carries checks; one that cannot be
+// read is left to the receiver to refuse.
+func hasChecks(payload []byte) bool {
+	var p struct {
+		Checks []struct{} `json:"checks"`
+	}
+	return json.Unmarshal(payload, &p) != nil || len(p.Checks) > 0
 }
 
 // parseRetryAfter reads a Retry-After header: seconds or an HTTP date.

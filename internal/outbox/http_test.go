@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -87,6 +88,33 @@ func TestHTTPSender(t *testing.T) {
 	srv.Close()
 	if err := s.Send(context.Background(), item); err == nil || IsPermanent(err) {
 		t.Errorf("no server: %v, want a retryable error", err)
+	}
+}
+
+// TestHTTPSenderHeartbeat: a payload with no checks goes to HeartbeatURL,
+// one with checks to URL, and an error names the URL posted to.
+func TestHTTPSenderHeartbeat(t *testing.T) {
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.URL.Path)
+		if r.URL.Path == "/v1/heartbeat" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	s := &HTTPSender{URL: srv.URL + "/v1/metrics", HeartbeatURL: srv.URL + "/v1/heartbeat"}
+	withChecks := Item{Payload: []byte(`{"uuid":"u","checks":[{"name":"a","status":1,"message":"\"checks\":[]"}]}`)}
+	if err := s.Send(context.Background(), withChecks); err != nil {
+		t.Fatal(err)
+	}
+	for _, payload := range []string{`{"uuid":"u","checks":[]}`, `{"uuid":"u","checks":null}`, `{"uuid":"u"}`} {
+		err := s.Send(context.Background(), Item{Payload: []byte(payload)})
+		if want := "POST " + srv.URL + "/v1/heartbeat: 503 Service Unavailable"; err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %s", payload, err, want)
+		}
+	}
+	if want := []string{"/v1/metrics", "/v1/heartbeat", "/v1/heartbeat", "/v1/heartbeat"}; !slices.Equal(paths, want) {
+		t.Errorf("posted to %v, want %v", paths, want)
 	}
 }
 

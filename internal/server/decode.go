@@ -105,30 +105,7 @@ func decodeFast(body []byte) *healthjob.Run {
 // decodeSlow decodes a payload field by field and names the first that
 // is wrong.
 func decodeSlow(body []byte) (*healthjob.Run, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, bodyError(body, err)
-	}
-	if top == nil {
-		return nil, fieldErr("body", "want a JSON object, got null")
-	}
-	run := &healthjob.Run{}
-	s, err := text(top, "uuid", "uuid")
-	if err == nil {
-		run.UUID, err = validUUID(s)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if s, err = text(top, "timestamp", "timestamp"); err == nil {
-		run.Timestamp, err = validTimestamp(s)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if s, err = text(top, "sync_app_id", "sync_app_id"); err == nil {
-		run.SyncAppID, err = validApp(s)
-	}
+	top, run, err := decodeHead(body)
 	if err != nil {
 		return nil, err
 	}
@@ -141,15 +118,66 @@ func decodeSlow(body []byte) (*healthjob.Run, error) {
 		return nil, fieldErr("checks", "want a list of checks, got %s", describe(raw))
 	}
 	if len(checks) == 0 {
-		return nil, fieldErr("checks", "want at least one check, got none")
+		return nil, fieldErr("checks", "want at least one check, got none; a run with no checks is a heartbeat: POST it to /v1/heartbeat")
 	}
 	run.Checks = make([]healthjob.Result, len(checks))
 	for i, raw := range checks {
-		if run.Checks[i], err = decodeCheck(raw, fmt.Sprintf("checks[%d]", i)); err != nil {
-			return nil, err
+		var ferr *FieldError
+		if run.Checks[i], ferr = decodeCheck(raw, fmt.Sprintf("checks[%d]", i)); ferr != nil {
+			return nil, ferr
 		}
 	}
 	return run, nil
+}
+
+// DecodeHeartbeat reads a /v1/heartbeat payload: a run with no checks,
+// which says that its monitor is alive. Its uuid, timestamp and
+// sync_app_id are checked as Decode checks them; checks may be missing or
+// empty, nothing else.
+func DecodeHeartbeat(body []byte) (*healthjob.Run, error) {
+	top, run, err := decodeHead(body)
+	if err != nil {
+		return nil, err
+	}
+	if raw, ok := top["checks"]; ok {
+		var checks []json.RawMessage
+		if kind(raw) != "an array" || json.Unmarshal(raw, &checks) != nil || len(checks) > 0 {
+			return nil, fieldErr("checks", "want none in a heartbeat, got %s; POST a run with checks to /v1/metrics", describe(raw))
+		}
+	}
+	run.Checks = []healthjob.Result{}
+	return run, nil
+}
+
+// decodeHead decodes the fields of a payload but its checks, and returns
+// the top-level object for the rest. The error is a *FieldError.
+func decodeHead(body []byte) (map[string]json.RawMessage, *healthjob.Run, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil, nil, bodyError(body, err)
+	}
+	if top == nil {
+		return nil, nil, fieldErr("body", "want a JSON object, got null")
+	}
+	run := &healthjob.Run{}
+	s, err := text(top, "uuid", "uuid")
+	if err == nil {
+		run.UUID, err = validUUID(s)
+	}
+	if err == nil {
+		if s, err = text(top, "timestamp", "timestamp"); err == nil {
+			run.Timestamp, err = validTimestamp(s)
+		}
+	}
+	if err == nil {
+		if s, err = text(top, "sync_app_id", "sync_app_id"); err == nil {
+			run.SyncAppID, err = validApp(s)
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return top, run, nil
 }
 
 func decodeCheck(raw json.RawMessage, at string) (healthjob.Result, *FieldError) {

@@ -76,7 +76,7 @@ var badInputs = []struct{ name, body, field, msg string }{
 	{"app with a newline", `{"uuid": "` + goodUUID + `", "timestamp": "2023-11-20T12:00:00", "sync_app_id": "a\nb"}`, "sync_app_id", `want no control characters, got "a\nb"`},
 	{"missing checks", `{"uuid": "` + goodUUID + `", "timestamp": "2023-11-20T12:00:00", "sync_app_id": "billing"}`, "checks", "missing"},
 	{"checks not a list", payload(`{"name": "a"}`), "checks", "want a list of checks, got an object"},
-	{"empty checks", payload(`[]`), "checks", "want at least one check, got none"},
+	{"empty checks", payload(`[]`), "checks", "want at least one check, got none; a run with no checks is a heartbeat: POST it to /v1/heartbeat"},
 	{"check not an object", payload(`["DatabaseBackend"]`), "checks[0]", `want an object with name, status and message, got "DatabaseBackend"`},
 	{"missing name", payload(`[{"status": 1, "message": ""}]`), "checks[0].name", "missing"},
 	{"empty name", payload(`[{"name": "", "status": 1, "message": ""}]`), "checks[0].name", "want 1 to 50 characters, got 0"},

@@ -1,8 +1,9 @@
 // Package server is `healthjob serve`, the monitoring server of a fleet:
 // POST /v1/metrics takes the payloads that monitors (healthjob's, or the
 // original Python one) deliver and stores each once, by its uuid, with its
-// records and the current state of its checks; a JSON status API reads them
-// back for dashboards and scripts:
+// records and the current state of its checks; POST /v1/heartbeat takes a
+// run with no checks, which only says that its monitor is alive. A JSON
+// status API reads them back for dashboards and scripts:
 //
 //	GET /v1/apps                                  the applications and how many of their checks fail
 //	GET /v1/apps/{app}/checks                     each check's current status and last change
@@ -28,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/healthjob/healthjob"
 	"github.com/healthjob/healthjob/internal/outbox"
 	"github.com/healthjob/healthjob/internal/store"
 )
@@ -110,7 +112,8 @@ func (s *Server) Close() { s.writer.close() }
 // mount beside it on the caller's mux.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/metrics", s.ingest)
+	mux.HandleFunc("POST /v1/metrics", func(w http.ResponseWriter, r *http.Request) { s.ingest(w, r, Decode) })
+	mux.HandleFunc("POST /v1/heartbeat", func(w http.ResponseWriter, r *http.Request) { s.ingest(w, r, DecodeHeartbeat) })
 	mux.HandleFunc("GET /v1/apps", s.apps)
 	mux.HandleFunc("GET /v1/apps/{app}/checks", s.checks)
 	mux.HandleFunc("GET /v1/apps/{app}/checks/{name}/history", s.history)
@@ -129,9 +132,10 @@ const (
 	Failed    = "failed"
 )
 
-// ingest is POST /v1/metrics: 202 for a new payload, 200 for one stored
-// before, 4xx naming the field for a bad one, 503 when the database fails.
-func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
+// ingest is POST /v1/metrics and /v1/heartbeat, whose payloads decode
+// reads: 202 for a new payload, 200 for one stored before, 4xx naming the
+// field for a bad one, 503 when the database fails.
+func (s *Server) ingest(w http.ResponseWriter, r *http.Request, decode func([]byte) (*healthjob.Run, error)) {
 	start := time.Now()
 	result := Rejected
 	defer func() {
@@ -157,7 +161,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		reject(code, berr)
 		return
 	}
-	run, derr := Decode(body)
+	run, derr := decode(body)
 	if derr != nil {
 		reject(http.StatusBadRequest, derr.(*FieldError))
 		return

@@ -198,6 +198,58 @@ func TestIngestHTTP(t *testing.T) {
 	})
 }
 
+// TestHeartbeatHTTP: POST /v1/heartbeat stores a run with no checks, once
+// by its uuid, under the key's rules; a payload with checks, or a bad
+// field, is refused naming it, and no record is ever written.
+func TestHeartbeatHTTP(t *testing.T) {
+	eachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		db := openStore(t, engine)
+		_, key, err := db.CreateAPIKey(ctx, "billing")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(newServer(t, server.Config{Store: db}).Handler())
+		defer ts.Close()
+		heartbeat := ts.URL + "/v1/heartbeat"
+		auth := "Bearer " + key
+		beat := func(uuid, app, checks string) string {
+			return `{"uuid": "` + uuid + `", "timestamp": "2023-11-20T12:00:00.000000", "sync_app_id": "` + app + `"` + checks + `}`
+		}
+		for _, tt := range []struct {
+			name, body string
+			header     []string
+			code       int
+			want       string
+		}{
+			{"empty checks", beat(uuid(1), "billing", `, "checks": []`), nil, 202, `{"uuid":"` + uuid(1) + `","duplicate":false}` + "\n"},
+			{"again", beat(uuid(1), "billing", `, "checks": []`), nil, 200, `{"uuid":"` + uuid(1) + `","duplicate":true}` + "\n"},
+			{"no checks field", beat(uuid(2), "billing", ""), nil, 202, `{"uuid":"` + uuid(2) + `","duplicate":false}` + "\n"},
+			{"with checks", beat(uuid(3), "billing", `, "checks": [{"name": "a", "status": 1, "message": ""}]`), nil, 400,
+				errorJSON("checks", "want none in a heartbeat, got an array; POST a run with checks to /v1/metrics")},
+			{"checks null", beat(uuid(3), "billing", `, "checks": null`), nil, 400,
+				errorJSON("checks", "want none in a heartbeat, got null; POST a run with checks to /v1/metrics")},
+			{"bad uuid", beat("1", "billing", ""), nil, 400, errorJSON("uuid", `want a UUID such as 550e8400-e29b-41d4-a716-446655440000, got "1"`)},
+			{"missing app", `{"uuid": "` + uuid(3) + `", "timestamp": "2023-11-20T12:00:00"}`, nil, 400, errorJSON("sync_app_id", "missing")},
+			{"another app's key", beat(uuid(3), "payroll", ""), nil, 403, errorJSON("sync_app_id", `the API key is for "billing", not "payroll"`)},
+			{"no key", beat(uuid(3), "billing", ""), []string{"Authorization", ""}, 401,
+				errorJSON("Authorization", "no API key; create one for \"billing\" with `healthjob apikey create`")},
+		} {
+			header := append([]string{"Content-Type", jsonType, "Authorization", auth}, tt.header...)
+			if a := do(t, "POST", heartbeat, tt.body, header...); a.code != tt.code || a.body != tt.want {
+				t.Errorf("%s: %d %s\nwant %d %s", tt.name, a.code, a.body, tt.code, tt.want)
+			}
+		}
+		var runs, checks int
+		if err := db.SQL().QueryRow(`SELECT count(*), coalesce(sum(checks), 0) FROM ` + store.RunTable).Scan(&runs, &checks); err != nil || runs != 2 || checks != 0 {
+			t.Errorf("%d runs with %d checks stored (%v), want the 2 heartbeats with none", runs, checks, err)
+		}
+		if n := countRecords(t, db); n != 0 {
+			t.Errorf("%d records, want none", n)
+		}
+	})
+}
+
 // TestSignature: with a signing key, a payload sent with an API key must be
 // signed, recently; a replay within the window is a duplicate, stored once.
 func TestSignature(t *testing.T) {

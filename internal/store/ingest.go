@@ -50,8 +50,8 @@ func (s *DB) IngestBatch(ctx context.Context, runs []*healthjob.Run) ([]bool, er
 				fresh = append(fresh, r)
 			}
 		}
-		if len(fresh) == 0 {
-			return nil
+		if len(rows) == 0 {
+			return nil // nothing new, or heartbeats only: their runs are all there is
 		}
 		var err error
 		if s.dialect.copy != nil {
