@@ -297,7 +297,9 @@ func expand(data []byte, getenv func(string) string, where func(int) string) ([]
 }
 
 // applyEnv overrides settings from environment variables of the same names.
-// NAME_FILE reads a string setting from a file, for secrets.
+// NAME_FILE reads a setting from a file, for secrets: a string, or a list
+// such as NOTIFICATIONS, whose URLs carry tokens. A mapping or a list of
+// mappings is written in YAML or JSON.
 func (c *Config) applyEnv(getenv func(string) string) error {
 	fields := fieldsByTag(reflect.ValueOf(c).Elem())
 	names := make([]string, 0, len(fields))
@@ -311,7 +313,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			continue
 		}
 		raw, from := getenv(name), "environment"
-		if file := getenv(name + "_FILE"); file != "" && f.Kind() == reflect.String {
+		listOfMaps := f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Map
+		if file := getenv(name + "_FILE"); file != "" && (f.Kind() == reflect.String || listOfMaps) {
 			data, err := os.ReadFile(file)
 			if err != nil {
 				return fmt.Errorf("%s_FILE (environment): %v", name, unwrapPath(err))
@@ -322,11 +325,25 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			continue
 		}
 		node := &yaml.Node{Kind: yaml.ScalarNode, Value: raw}
-		if f.Kind() == reflect.Map {
+		switch {
+		case f.Kind() == reflect.Map:
 			if err := yaml.Unmarshal([]byte(raw), node); err != nil || len(node.Content) == 0 {
 				return fmt.Errorf("%s (%s): want a YAML or JSON mapping such as {\"startup\": [\"DatabaseBackend\"]}, got %q", name, from, raw)
 			}
 			node = node.Content[0]
+		case listOfMaps:
+			// The value is not echoed: notifier URLs carry tokens.
+			got := "text that is not YAML"
+			if err := yaml.Unmarshal([]byte(raw), node); err == nil && len(node.Content) > 0 {
+				if node = node.Content[0]; node.Kind == yaml.SequenceNode {
+					break
+				}
+				got = "a mapping"
+				if node.Kind != yaml.MappingNode {
+					got = "a single value"
+				}
+			}
+			return fmt.Errorf("%s (%s): want a YAML or JSON list of mappings such as [{\"url\": \"https://example.com/hook\"}], got %s", name, from, got)
 		}
 		if err := decodeValue(node, f); err != nil {
 			return fmt.Errorf("%s (%s): %v", name, from, err)

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,6 +120,39 @@ func TestSecretFromFile(t *testing.T) {
 	}
 	if cfg.DatabaseURL != "postgres://app:fromfile@db/app" {
 		t.Errorf("DATABASE_URL = %q, want the file's content without the newline", cfg.DatabaseURL)
+	}
+}
+
+// TestListsFromEnvironment: NOTIFICATIONS and MAINTENANCE from the
+// environment, as YAML or JSON, or from a file with NAME_FILE; they
+// replace the file's list.
+func TestListsFromEnvironment(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "notifications")
+	if err := os.WriteFile(secret, []byte("- url: https://hooks.example.com/T0/B0/XXXX\n  checks: Redis*\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load(t, "NOTIFICATIONS:\n  - {url: \"https://from.file/hook\"}\n", map[string]string{
+		"NOTIFICATIONS_FILE": secret,
+		"MAINTENANCE":        `[{"cron": "0 2 * * 0", "duration": "1h", "reason": "weekly backup"}]`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(cfg.Notifications, cfg.Maintenance); got != "[map[checks:Redis* url:https://hooks.example.com/T0/B0/XXXX]] [map[cron:0 2 * * 0 duration:1h reason:weekly backup]]" {
+		t.Errorf("NOTIFICATIONS, MAINTENANCE = %s", got)
+	}
+	cfg, err = load(t, "", map[string]string{"NOTIFICATIONS": "- {url: \"https://a/hook\", severity: failure}\n- {url: \"slack://hooks.slack.com/services/x\"}"})
+	if err != nil || len(cfg.Notifications) != 2 || cfg.Notifications[0]["severity"] != "failure" {
+		t.Errorf("NOTIFICATIONS in YAML = %v, %v", cfg.Notifications, err)
+	}
+	for _, tt := range []struct{ value, want string }{
+		{"https://hooks.example.com/T0/B0/XXXX", "NOTIFICATIONS (environment): want a YAML or JSON list of mappings such as [{\"url\": \"https://example.com/hook\"}], got a single value"},
+		{`{"url": "https://a/hook"}`, "NOTIFICATIONS (environment): want a YAML or JSON list of mappings such as [{\"url\": \"https://example.com/hook\"}], got a mapping"},
+		{`[{"url": "https://a/hook"`, "NOTIFICATIONS (environment): want a YAML or JSON list of mappings such as [{\"url\": \"https://example.com/hook\"}], got text that is not YAML"},
+	} {
+		if _, err := load(t, "", map[string]string{"NOTIFICATIONS": tt.value}); err == nil || err.Error() != tt.want {
+			t.Errorf("NOTIFICATIONS=%s: %v\nwant %s", tt.value, err, tt.want)
+		}
 	}
 }
 
