@@ -345,9 +345,21 @@ func (w *lineWatcher) close() {
 	w.cond.Broadcast()
 }
 
-// waitFor blocks until n lines containing sub have been seen, or the stream ends.
+// waitLimit bounds a waitFor, so that a line that never comes fails the
+// test with the output so far instead of hanging it.
+const waitLimit = 2 * time.Minute
+
+// waitFor blocks until n lines containing sub have been seen, or the
+// stream ends, or waitLimit passes.
 func (w *lineWatcher) waitFor(t *testing.T, sub string, n int) {
 	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	timer := time.AfterFunc(waitLimit, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.cond.Broadcast()
+	})
+	defer timer.Stop()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for {
@@ -362,6 +374,9 @@ func (w *lineWatcher) waitFor(t *testing.T, sub string, n int) {
 		}
 		if w.done {
 			t.Fatalf("output ended before %d lines with %q:\n%s", n, sub, strings.Join(w.lines, "\n"))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d lines with %q within %s:\n%s", n, sub, waitLimit, strings.Join(w.lines, "\n"))
 		}
 		w.cond.Wait()
 	}

@@ -34,7 +34,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	defer startRetention(ctx, a)()
+	defer startRetention(ctx, a.cfg, a.store, a.log)()
 	stats := &job.Stats{}
 	jc := job.Config{
 		Runner:    a.runner,

@@ -40,10 +40,22 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: pruned %d records created before %s", sqldb.Redact(cfg.DatabaseURL), r.records, r.before.Format(time.RFC3339))
+	what := plural(r.records, "record")
+	if r.runs > 0 { // serve's database
+		what += " and " + plural(r.runs, "run")
+	}
+	fmt.Fprintf(e.stdout, "%s: pruned %s created before %s", sqldb.Redact(cfg.DatabaseURL), what, r.before.Format(time.RFC3339))
 	if p.rollups > 0 {
 		fmt.Fprintf(e.stdout, "; rolled up %d hours, pruned %d hourly roll-ups older than %s", r.hours, r.rollup, config.Duration(p.rollups))
 	}
 	fmt.Fprintln(e.stdout)
 	return nil
+}
+
+// plural is "1 record", "2 records".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -9,17 +9,17 @@ import (
 	"github.com/healthjob/healthjob/internal/store"
 )
 
-// retentionInterval is how often the monitor rolls up and prunes: hourly,
-// so that each pass deletes about an hour of records.
+// retentionInterval is how often monitor and serve roll up and prune:
+// hourly, so that each pass deletes about an hour of records.
 const retentionInterval = time.Hour
 
 // startRetention applies HEALTH_CHECK_RETENTION and
-// HEALTH_CHECK_ROLLUP_RETENTION to the monitor's store at once and then
-// every retentionInterval, in a goroutine that ends when ctx does or when
-// the returned stop is called; stop waits for it.
-func startRetention(ctx context.Context, a *app) (stop func()) {
-	p := policy(a.cfg)
-	if a.store == nil || !p.active() {
+// HEALTH_CHECK_ROLLUP_RETENTION to db (nil: none) at once and then every
+// retentionInterval, in a goroutine that ends when ctx does or when the
+// returned stop is called; stop waits for it.
+func startRetention(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger) (stop func()) {
+	p := policy(cfg)
+	if db == nil || !p.active() {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -29,14 +29,14 @@ func startRetention(ctx context.Context, a *app) (stop func()) {
 		tick := time.NewTicker(retentionInterval)
 		defer tick.Stop()
 		for {
-			r, err := p.apply(ctx, a.store, time.Now())
+			r, err := p.apply(ctx, db, time.Now())
 			switch {
 			case ctx.Err() != nil:
 				return
 			case err != nil:
-				a.log.Error("retention", "error", err)
-			case r.hours > 0 || r.records > 0 || r.rollup > 0:
-				a.log.Info("retention", r.attrs()...)
+				log.Error("retention", "error", err)
+			case r.hours > 0 || r.records > 0 || r.runs > 0 || r.rollup > 0:
+				log.Info("retention", r.attrs()...)
 			}
 			select {
 			case <-ctx.Done():
@@ -60,13 +60,13 @@ func (p retention) active() bool { return p.raw > 0 || p.rollups > 0 }
 
 // retained is what one pass did.
 type retained struct {
-	hours           int   // hours rolled up
-	records, rollup int64 // records and roll-ups deleted
-	before          time.Time
+	hours                 int   // hours rolled up
+	records, runs, rollup int64 // records, serve's runs and roll-ups deleted
+	before                time.Time
 }
 
 func (r retained) attrs() []any {
-	return []any{"rolled_up_hours", r.hours, "pruned_records", r.records, "pruned_rollups", r.rollup,
+	return []any{"rolled_up_hours", r.hours, "pruned_records", r.records, "pruned_runs", r.runs, "pruned_rollups", r.rollup,
 		slog.Time("records_before", r.before)}
 }
 
@@ -92,6 +92,11 @@ func (p retention) apply(ctx context.Context, db *store.DB, now time.Time) (reta
 			}
 		}
 		if r.records, err = db.Prune(ctx, r.before); err != nil {
+			return r, err
+		}
+		// The uuids serve keeps go with their records: a payload that old
+		// delivered again would be pruned at the next pass anyway.
+		if r.runs, err = db.PruneRuns(ctx, r.before); err != nil {
 			return r, err
 		}
 	}

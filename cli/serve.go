@@ -77,6 +77,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	srv := server.New(sc)
 	defer srv.Close()
+	defer startRetention(ctx, cfg, db, log)()
 	if len(cfg.Notifications) > 0 {
 		// One relay per queue: set NOTIFICATIONS on one serve replica only.
 		stop, err := watchSilence(ctx, cfg, db, log)

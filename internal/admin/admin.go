@@ -51,6 +51,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Refresh is how often the dashboard reloads itself; 0: 30 s.
 	Refresh time.Duration
+	// CountBudget bounds the time a list page spends counting its
+	// records; 0: DefaultCountBudget.
+	CountBudget time.Duration
 
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time

@@ -245,6 +245,17 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 	}
 }
 
+// TestCountBudget: a count that takes longer than the budget is not
+// waited for; the page says what it knows.
+func TestCountBudget(t *testing.T) {
+	ts := newServer(t, func(c *admin.Config) { c.CountBudget = time.Nanosecond })
+	c := ts.login(t, superuser, superPassword)
+	res := ts.get(t, c, recordsPath+"?q=diskus")
+	if want := `<p class="count" id="count">more than 100 matching records</p>`; res.code != http.StatusOK || !strings.Contains(res.body, want) {
+		t.Errorf("?q=diskus: %d, no %s", res.code, want)
+	}
+}
+
 func TestListSortsAndFilters(t *testing.T) {
 	ts := newServer(t)
 	c := ts.login(t, superuser, superPassword)

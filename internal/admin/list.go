@@ -375,19 +375,19 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	render(w, r, h.log, status, "list", p)
 }
 
-// countBudget bounds the time a list page spends counting its records: a
-// filter that selects many records among many more, such as a rare search
-// term, can take a second to count to store.CountLimit.
-const countBudget = 50 * time.Millisecond
+// DefaultCountBudget bounds the time a list page spends counting its
+// records: a filter that selects many records among many more, such as a
+// rare search term, can take a second to count to store.CountLimit.
+const DefaultCountBudget = 50 * time.Millisecond
 
 // count counts the records of the list: a first page that holds them all
-// has counted them; else the store counts, within countBudget, past which
-// the page says what it knows: more than a page of them.
+// has counted them; else the store counts, within the CountBudget, past
+// which the page says what it knows: more than a page of them.
 func (h *Handler) count(ctx context.Context, st listState, page store.Page) (store.Count, error) {
 	if st.query.After == "" && page.Next == "" {
 		return store.Count{N: int64(len(page.Records))}, nil
 	}
-	budget, cancel := context.WithTimeout(ctx, countBudget)
+	budget, cancel := context.WithTimeout(ctx, cmp.Or(h.cfg.CountBudget, DefaultCountBudget))
 	defer cancel()
 	c, err := h.store.Count(budget, st.query.Filter)
 	if err != nil && budget.Err() != nil && ctx.Err() == nil {
