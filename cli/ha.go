@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
+	"github.com/healthjob/healthjob"
 	"github.com/healthjob/healthjob/internal/config"
 	"github.com/healthjob/healthjob/internal/lease"
 	"github.com/healthjob/healthjob/internal/store"
@@ -41,6 +43,7 @@ func runCycles(ctx context.Context, a *app, jc job.Config, al *alerts) error {
 	a.log.Info("HA: standing by until this monitor holds the lease", "lease", name, "holder", holder,
 		"lock", config.Redact(a.cfg.HALockURL))
 	h := &haMonitor{a: a, jc: jc, al: al, lease: l, name: name, holder: holder}
+	a.metrics.ExportHA(h.running.Load)
 	return h.run(ctx)
 }
 
@@ -55,6 +58,7 @@ type haMonitor struct {
 	lease        *lease.Lease
 	name, holder string
 	pruned       time.Time
+	running      atomic.Bool // runs the cycles: healthjob_ha_active
 }
 
 // run stands by until the lease is held, runs cycles while it is, and
@@ -71,7 +75,9 @@ func (h *haMonitor) run(ctx context.Context) error {
 		}
 		h.a.log.Info("HA: active: running the cycles", "lease", h.name, "holder", h.holder)
 		h.al.start()
+		h.running.Store(true)
 		err := h.active(ctx)
+		h.running.Store(false)
 		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.lease.TTL/4)
 		h.al.stop(stop) // the next active monitor delivers what is left
 		cancel()
@@ -87,39 +93,35 @@ func (h *haMonitor) run(ctx context.Context) error {
 // the lease even if this one can no longer renew it.
 func (h *haMonitor) valid() bool { return h.lease.Valid(h.lease.TTL / 2) }
 
-// active runs a cycle every interval, on a grid from its start as
-// job.Monitor does, until ctx ends or the lease is no longer valid.
+// active runs the cycles with job.Monitor until ctx ends or the lease is
+// no longer valid, and records the holder of each.
 func (h *haMonitor) active(ctx context.Context) error {
-	cycleCtx := context.WithoutCancel(ctx) // the cycle in flight finishes after a signal
-	interval := h.jc.Interval
-	start := time.Now()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for n := int64(0); ; {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-timer.C:
+	jc := h.jc
+	jc.Active = h.valid
+	onRun := jc.OnRun
+	jc.OnRun = func(run *healthjob.Run) {
+		if onRun != nil {
+			onRun(run)
 		}
-		if !h.valid() {
-			return nil
-		}
-		started := time.Now()
-		run, err := job.Cycle(cycleCtx, h.jc)
-		if err != nil {
-			return err
-		}
-		if db := h.a.store; db != nil {
-			c := store.Cycle{RunUUID: run.UUID, Lease: h.name, Holder: h.holder, Started: started,
-				Finished: time.Now(), Checks: len(run.Checks)}
-			if err := db.SaveCycle(cycleCtx, c); err != nil {
-				h.a.log.Error("HA: cannot record the cycle's holder", "run", run.UUID, "error", err)
-			}
-			h.prune(cycleCtx, db)
-		}
-		n = max(n+1, int64(time.Since(start)/interval))
-		timer.Reset(time.Until(start.Add(time.Duration(n) * interval)))
+		h.saveCycle(run)
 	}
+	return job.Monitor(ctx, jc)
+}
+
+// saveCycle records which holder ran the cycle of run, and when.
+func (h *haMonitor) saveCycle(run *healthjob.Run) {
+	db := h.a.store
+	if db == nil {
+		return
+	}
+	// The cycle in flight finishes after a signal: so does its record.
+	ctx := context.Background()
+	c := store.Cycle{RunUUID: run.UUID, Lease: h.name, Holder: h.holder, Started: run.Timestamp.Time,
+		Finished: time.Now(), Checks: len(run.Checks)}
+	if err := db.SaveCycle(ctx, c); err != nil {
+		h.a.log.Error("HA: cannot record the cycle's holder", "run", run.UUID, "error", err)
+	}
+	h.prune(ctx, db)
 }
 
 // prune keeps the cycles' holders as long as the records, checked hourly.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,9 +104,11 @@ checks:
 		via := *lock
 		via.Host = p.addr
 		own := t.TempDir() // each on a machine of its own
-		writeConfig(t, own, config)
+		writeConfig(t, own, config+"HEALTH_CHECK_HTTP: 127.0.0.1:0\n")
 		cmd, stdout, stderr := startMonitor(t, own, append([]string{"HA_LOCK_URL=" + via.String()}, env...))
-		m := &haMonitor{cmd: cmd, proxy: p, stdout: stdout, stderr: stderr}
+		stderr.waitFor(t, `msg="serving HTTP"`, 1)
+		addr := regexp.MustCompile(`msg="serving HTTP" addr=(\S+)`).FindStringSubmatch(stderr.text())[1]
+		m := &haMonitor{cmd: cmd, proxy: p, stdout: stdout, stderr: stderr, metrics: "http://" + addr + "/metrics"}
 		monitors[host+":"+strconv.Itoa(cmd.Process.Pid)] = m
 	}
 	cycles := func() []store.Cycle {
@@ -162,6 +165,12 @@ checks:
 	monitors[second].stderr.waitFor(t, "HA: the lease is lost: standing by", 1)
 	monitors[second].proxy.cut(false)
 	monitors[third].stdout.waitFor(t, "DiskUsage", 3)
+
+	for holder, want := range map[string]float64{second: 0, third: 1} {
+		if got := scrapeMetrics(t, monitors[holder].metrics, "")["healthjob_ha_active{}"]; got != want {
+			t.Errorf("%s: healthjob_ha_active %v, want %v", holder, got, want)
+		}
+	}
 
 	status := healthjob(t, dir, append([]string{"HA_LOCK_URL=" + lockURL}, env...), "status")
 	if want := "holder:      " + third + " since "; status.code != 0 || !strings.Contains(status.stdout, want) {
@@ -233,6 +242,7 @@ type haMonitor struct {
 	cmd            *proc
 	proxy          *lockProxy
 	stdout, stderr *lineWatcher
+	metrics        string // the URL of its /metrics
 }
 
 // lockProxy forwards TCP connections to a lock engine. Cut, it stops

@@ -28,6 +28,10 @@ type Config struct {
 	OnRun func(*healthjob.Run)
 	// Stats, when set, is updated as the monitor goes.
 	Stats *Stats
+	// Active, when set, is asked before each cycle: false ends Monitor,
+	// which returns nil. A monitor that may run only while it holds a
+	// lease says so here.
+	Active func() bool
 }
 
 // Stats counts what a monitor did; safe to read while it runs.
@@ -70,6 +74,9 @@ func Monitor(ctx context.Context, cfg Config) error {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
+		}
+		if cfg.Active != nil && !cfg.Active() {
+			return nil
 		}
 		scheduled := start.Add(time.Duration(n) * cfg.Interval)
 		if late := time.Since(scheduled); late > cfg.Interval/10 && late > 100*time.Millisecond {

@@ -171,6 +171,19 @@ func (m *Metrics) OutboxDropped(reason string, n int) {
 	m.outboxDropped.WithLabelValues(reason).Add(float64(n))
 }
 
+// ExportHA adds healthjob_ha_active, read from active when scraped.
+func (m *Metrics) ExportHA(active func() bool) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "healthjob_ha_active",
+		Help: "1 while this monitor holds the application's HA lease and runs the cycles, 0 while it stands by.",
+	}, func() float64 {
+		if active() {
+			return 1
+		}
+		return 0
+	}))
+}
+
 // ExportIngest adds serve's ingest metrics to the ones exported.
 func (m *Metrics) ExportIngest() {
 	for _, r := range []string{"accepted", "duplicate", "rejected", "failed"} {

@@ -198,7 +198,13 @@ func (n *Notifier) Observe(ctx context.Context, app string, run *healthjob.Run) 
 func (n *Notifier) observe(ctx context.Context, app string, run *healthjob.Run, th *Thresholds) error {
 	now := run.Timestamp.Time
 	after := map[string]State{}
-	err := n.cfg.Store.UpdateAlerts(ctx, app, func(in store.Alerts) (store.AlertChange, error) {
+	// A run changes the states of its own checks only: those are all the
+	// store reads and locks, however many checks it knows.
+	checks := make([]string, len(run.Checks))
+	for i, res := range run.Checks {
+		checks[i] = res.Name
+	}
+	err := n.cfg.Store.UpdateAlerts(ctx, app, checks, func(in store.Alerts) (store.AlertChange, error) {
 		clear(after)
 		states := map[string]store.AlertState{}
 		for _, st := range in.States {

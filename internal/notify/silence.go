@@ -39,15 +39,13 @@ func (n *Notifier) CheckSilence(ctx context.Context, now time.Time, fallback tim
 	if since.IsZero() {
 		since = now.Add(-silenceLookback)
 	}
-	states, err := n.cfg.Store.AlertStates(ctx)
+	states, err := n.cfg.Store.AlertStatesOf(ctx, HeartbeatCheck)
 	if err != nil {
 		return err
 	}
 	heartbeats := map[string]State{}
 	for _, st := range states {
-		if st.Check == HeartbeatCheck {
-			heartbeats[st.App] = State(st.State)
-		}
+		heartbeats[st.App] = State(st.State)
 	}
 	// A run stored since the last look, however late it came, has a
 	// created_at of its own: look a little further back.

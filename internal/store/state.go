@@ -1,9 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -55,7 +60,8 @@ type AlertDelivery struct {
 	Payload []byte
 }
 
-// Alerts is what UpdateAlerts reads: an application's states and marks.
+// Alerts is what UpdateAlerts reads: the states and marks of the checks
+// it was given.
 type Alerts struct {
 	States []AlertState
 	Marks  []AlertMark
@@ -72,26 +78,28 @@ type AlertChange struct {
 
 const alertStateColumns = "app_id, name, state, fails, passes, since, message, run_uuid, checked_at"
 
-// UpdateAlerts reads app's alert states and marks, hands them to decide,
-// and writes what it returns, all in one transaction: a state, what the
-// notifiers were told and the notifications queued for them commit
-// together or not at all. The rows read are locked against another writer
-// (a second serve replica); two that both add a row for the same check
-// conflict, and one of them writes nothing.
-func (s *DB) UpdateAlerts(ctx context.Context, app string, decide func(Alerts) (AlertChange, error)) error {
+// namesPerQuery bounds the check names one statement reads, below every
+// engine's limit on bound parameters.
+const namesPerQuery = 500
+
+// UpdateAlerts reads the alert states and marks of app's checks (those of
+// a run), hands them to decide, and writes what it returns that differs
+// from what was read, all in one transaction: a state, what the notifiers
+// were told and the notifications queued for them commit together or not
+// at all. decide may return states and marks of those checks only, so
+// that a cycle costs what it changes, not every check the store knows.
+// The rows read are locked against another writer (a second serve
+// replica); two that both add a row for the same check conflict, and one
+// of them writes nothing.
+func (s *DB) UpdateAlerts(ctx context.Context, app string, checks []string, decide func(Alerts) (AlertChange, error)) error {
+	names := slices.Clone(checks)
+	slices.Sort(names) // replicas lock rows in one order
+	names = slices.Compact(names)
 	var changes []queueChange
 	var queues []*Queue
 	err := s.inTx(ctx, func(_ *sql.Conn, tx *sql.Tx) error {
 		changes, queues = nil, nil
-		lock := ""
-		if s.dialect != sqliteDialect { // SQLite's write transaction locks the whole database already
-			lock = " FOR UPDATE"
-		}
-		states, err := s.alertStates(ctx, tx, ` WHERE app_id = ? ORDER BY name`+lock, app)
-		if err != nil {
-			return err
-		}
-		marks, err := s.alertMarks(ctx, tx, app, lock)
+		states, marks, err := s.readAlerts(ctx, tx, app, names)
 		if err != nil {
 			return err
 		}
@@ -99,18 +107,14 @@ func (s *DB) UpdateAlerts(ctx context.Context, app string, decide func(Alerts) (
 		if err != nil {
 			return err
 		}
-		if err := s.writeStates(ctx, tx, states, change.States); err != nil {
+		if err := s.writeStates(ctx, tx, app, names, states, change.States); err != nil {
 			return err
 		}
-		if err := s.writeMarks(ctx, tx, marks, change.Marks); err != nil {
+		if err := s.writeMarks(ctx, tx, app, names, marks, change.Marks); err != nil {
 			return err
 		}
-		for _, e := range change.Events {
-			if _, err := tx.ExecContext(ctx, s.dialect.rebind(`INSERT INTO `+AlertEventTable+
-				` (app_id, name, state, previous, message, run_uuid, created_at, silenced) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-				e.App, e.Check, e.State, e.Previous, e.Message, e.RunUUID, s.dialect.time(e.At), e.Silenced); err != nil {
-				return err
-			}
+		if err := s.insertEvents(ctx, tx, change.Events); err != nil {
+			return err
 		}
 		for _, d := range change.Deliveries {
 			c, err := d.Queue.enqueue(ctx, tx, d.UUID, d.Payload)
@@ -130,45 +134,177 @@ func (s *DB) UpdateAlerts(ctx context.Context, app string, decide func(Alerts) (
 	return nil
 }
 
-// writeStates updates the states that were read and inserts the others:
-// an insert that meets a row another writer added fails the transaction.
-func (s *DB) writeStates(ctx context.Context, tx *sql.Tx, read, write []AlertState) error {
-	had := map[string]bool{}
-	for _, st := range read {
-		had[st.Check] = true
+// readAlerts reads, and locks, the states and marks of app's checks names
+// (sorted): all the states, then all the marks, each by name, so that two
+// writers lock rows in one order.
+func (s *DB) readAlerts(ctx context.Context, tx *sql.Tx, app string, names []string) ([]AlertState, []AlertMark, error) {
+	lock := ""
+	if s.dialect != sqliteDialect { // SQLite's write transaction locks the whole database already
+		lock = " FOR UPDATE"
 	}
-	for _, st := range write {
-		args := []any{st.State, st.Fails, st.Passes, s.dialect.time(st.Since), st.Message, st.RunUUID, s.dialect.time(st.CheckedAt), st.App, st.Check}
-		q := `UPDATE ` + AlertStateTable + ` SET state = ?, fails = ?, passes = ?, since = ?, message = ?, run_uuid = ?, checked_at = ?
-			WHERE app_id = ? AND name = ?`
-		if !had[st.Check] {
-			q = `INSERT INTO ` + AlertStateTable + ` (state, fails, passes, since, message, run_uuid, checked_at, app_id, name)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	var states []AlertState
+	var marks []AlertMark
+	for where, args := range namedChecks(app, names) {
+		st, err := s.alertStates(ctx, tx, where+` ORDER BY name`+lock, args...)
+		if err != nil {
+			return nil, nil, err
 		}
-		if _, err := tx.ExecContext(ctx, s.dialect.rebind(q), args...); err != nil {
+		states = append(states, st...)
+	}
+	for where, args := range namedChecks(app, names) {
+		m, err := s.alertMarks(ctx, tx, app, where+` ORDER BY name, route`+lock, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		marks = append(marks, m...)
+	}
+	return states, marks, nil
+}
+
+// namedChecks yields the conditions, and their arguments, that select the
+// rows of app's checks names, namesPerQuery at a time.
+func namedChecks(app string, names []string) iter.Seq2[string, []any] {
+	return func(yield func(string, []any) bool) {
+		for batch := range slices.Chunk(names, namesPerQuery) {
+			args := make([]any, 0, 1+len(batch))
+			args = append(args, app)
+			for _, n := range batch {
+				args = append(args, n)
+			}
+			if !yield(` WHERE app_id = ? AND name IN (`+params(len(batch))+`)`, args) {
+				return
+			}
+		}
+	}
+}
+
+// writeStates updates the states that were read and changed, and inserts
+// the others: an insert that meets a row another writer added fails the
+// transaction. A check written twice counts once, the last time.
+func (s *DB) writeStates(ctx context.Context, tx *sql.Tx, app string, names []string, read, write []AlertState) error {
+	had := map[string]AlertState{}
+	for _, st := range read {
+		had[st.Check] = st
+	}
+	latest := map[string]AlertState{}
+	for _, st := range write {
+		if _, ok := slices.BinarySearch(names, st.Check); !ok || st.App != app {
+			return fmt.Errorf("state of check %q of %q: not among the checks read; name every check decide writes", st.Check, st.App)
+		}
+		latest[st.Check] = st
+	}
+	var inserts, updates [][]any
+	for _, name := range slices.Sorted(maps.Keys(latest)) {
+		st := latest[name]
+		old, ok := had[name]
+		if ok && sameState(old, st) {
+			continue
+		}
+		row := []any{st.App, st.Check, st.State, st.Fails, st.Passes, s.dialect.time(st.Since), st.Message, st.RunUUID, s.dialect.time(st.CheckedAt)}
+		if ok {
+			updates = append(updates, row)
+		} else {
+			inserts = append(inserts, row)
+		}
+	}
+	insert := `INSERT INTO ` + AlertStateTable + ` (` + alertStateColumns + `) VALUES `
+	if err := s.insertValues(ctx, tx, insert, inserts, ""); err != nil {
+		return err
+	}
+	// The rows updated were read and are locked: the conflict is certain,
+	// and makes the insert one update of them all.
+	return s.insertValues(ctx, tx, insert, updates,
+		s.onConflict("app_id, name", "state", "fails", "passes", "since", "message", "run_uuid", "checked_at"))
+}
+
+func sameState(a, b AlertState) bool {
+	return a.App == b.App && a.Check == b.Check && a.State == b.State && a.Fails == b.Fails && a.Passes == b.Passes &&
+		a.Since.Equal(b.Since) && a.Message == b.Message && a.RunUUID == b.RunUUID && a.CheckedAt.Equal(b.CheckedAt)
+}
+
+// writeMarks is writeStates for the marks.
+func (s *DB) writeMarks(ctx context.Context, tx *sql.Tx, app string, names []string, read, write []AlertMark) error {
+	type key struct{ check, route string }
+	had := map[key]AlertMark{}
+	for _, m := range read {
+		had[key{m.Check, m.Route}] = m
+	}
+	latest := map[key]AlertMark{}
+	for _, m := range write {
+		if _, ok := slices.BinarySearch(names, m.Check); !ok || m.App != app {
+			return fmt.Errorf("mark of check %q of %q: not among the checks read; name every check decide writes", m.Check, m.App)
+		}
+		latest[key{m.Check, m.Route}] = m
+	}
+	keys := slices.SortedFunc(maps.Keys(latest), func(a, b key) int {
+		return cmp.Or(strings.Compare(a.check, b.check), strings.Compare(a.route, b.route))
+	})
+	var inserts, updates [][]any
+	for _, k := range keys {
+		m := latest[k]
+		old, ok := had[k]
+		if ok && old.State == m.State && old.At.Equal(m.At) {
+			continue
+		}
+		row := []any{m.App, m.Check, m.Route, m.State, s.dialect.time(m.At)}
+		if ok {
+			updates = append(updates, row)
+		} else {
+			inserts = append(inserts, row)
+		}
+	}
+	insert := `INSERT INTO ` + AlertNotifiedTable + ` (app_id, name, route, state, notified_at) VALUES `
+	if err := s.insertValues(ctx, tx, insert, inserts, ""); err != nil {
+		return err
+	}
+	return s.insertValues(ctx, tx, insert, updates, s.onConflict("app_id, name, route", "state", "notified_at"))
+}
+
+func (s *DB) insertEvents(ctx context.Context, tx *sql.Tx, events []AlertEvent) error {
+	rows := make([][]any, len(events))
+	for i, e := range events {
+		rows[i] = []any{e.App, e.Check, e.State, e.Previous, e.Message, e.RunUUID, s.dialect.time(e.At), e.Silenced}
+	}
+	return s.insertValues(ctx, tx, `INSERT INTO `+AlertEventTable+
+		` (app_id, name, state, previous, message, run_uuid, created_at, silenced) VALUES `, rows, "")
+}
+
+// insertValues runs insert (ending in VALUES) with rows, rowsPerInsert at
+// a time, each statement followed by suffix.
+func (s *DB) insertValues(ctx context.Context, tx *sql.Tx, insert string, rows [][]any, suffix string) error {
+	for batch := range slices.Chunk(rows, rowsPerInsert) {
+		var q strings.Builder
+		q.WriteString(insert)
+		args := make([]any, 0, len(batch)*len(batch[0]))
+		for i, r := range batch {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + params(len(r)) + ")")
+			args = append(args, r...)
+		}
+		q.WriteString(suffix)
+		if _, err := tx.ExecContext(ctx, s.dialect.rebind(q.String()), args...); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *DB) writeMarks(ctx context.Context, tx *sql.Tx, read, write []AlertMark) error {
-	type key struct{ check, route string }
-	had := map[key]bool{}
-	for _, m := range read {
-		had[key{m.Check, m.Route}] = true
-	}
-	for _, m := range write {
-		args := []any{m.State, s.dialect.time(m.At), m.App, m.Check, m.Route}
-		q := `UPDATE ` + AlertNotifiedTable + ` SET state = ?, notified_at = ? WHERE app_id = ? AND name = ? AND route = ?`
-		if !had[key{m.Check, m.Route}] {
-			q = `INSERT INTO ` + AlertNotifiedTable + ` (state, notified_at, app_id, name, route) VALUES (?, ?, ?, ?, ?)`
-		}
-		if _, err := tx.ExecContext(ctx, s.dialect.rebind(q), args...); err != nil {
-			return err
+// onConflict ends an INSERT so that a row whose key exists gets the
+// inserted values of columns instead.
+func (s *DB) onConflict(key string, columns ...string) string {
+	set := make([]string, len(columns))
+	for i, c := range columns {
+		set[i] = c + " = excluded." + c
+		if s.dialect == mysqlDialect {
+			set[i] = c + " = VALUES(" + c + ")"
 		}
 	}
-	return nil
+	if s.dialect == mysqlDialect {
+		return " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
+	}
+	return " ON CONFLICT (" + key + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
 // AlertStates returns the alert states of every check of every
@@ -177,6 +313,16 @@ func (s *DB) AlertStates(ctx context.Context) ([]AlertState, error) {
 	states, err := s.alertStates(ctx, s.db, ` ORDER BY app_id, name`)
 	if err != nil {
 		return nil, fmt.Errorf("read alert states: %w", err)
+	}
+	return states, nil
+}
+
+// AlertStatesOf returns the alert states of check in every application,
+// by application: serve's heartbeats, without the states of every check.
+func (s *DB) AlertStatesOf(ctx context.Context, check string) ([]AlertState, error) {
+	states, err := s.alertStates(ctx, s.db, ` WHERE name = ? ORDER BY app_id`, check)
+	if err != nil {
+		return nil, fmt.Errorf("read alert states of %q: %w", check, err)
 	}
 	return states, nil
 }
@@ -205,9 +351,8 @@ func (s *DB) alertStates(ctx context.Context, db querier, where string, args ...
 	return out, rows.Err()
 }
 
-func (s *DB) alertMarks(ctx context.Context, db querier, app, lock string) ([]AlertMark, error) {
-	rows, err := db.QueryContext(ctx, s.dialect.rebind(`SELECT name, route, state, notified_at FROM `+AlertNotifiedTable+
-		` WHERE app_id = ? ORDER BY name, route`+lock), app)
+func (s *DB) alertMarks(ctx context.Context, db querier, app, where string, args ...any) ([]AlertMark, error) {
+	rows, err := db.QueryContext(ctx, s.dialect.rebind(`SELECT name, route, state, notified_at FROM `+AlertNotifiedTable+where), args...)
 	if err != nil {
 		return nil, err
 	}
