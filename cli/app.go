@@ -3,7 +3,9 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -179,6 +181,21 @@ func outboxPath(cfg *config.Config) string {
 		return name
 	}
 	return filepath.Join(filepath.Dir(path), name)
+}
+
+// existingStore refuses a SQLite DATABASE_URL whose file is missing, for
+// the commands that only read: opening it would create an empty database,
+// most often in the wrong directory.
+func existingStore(cfg *config.Config) error {
+	driver, dsn, err := sqldb.ParseURL(cfg.DatabaseURL)
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	if err != nil || driver != sqldb.DriverSQLite || path == ":memory:" {
+		return nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s; the monitor creates it with PERSIST_HEALTH_CHECK_DATA: true (or run `healthjob migrate`), or set DATABASE_URL to the one it writes", path)
+	}
+	return nil
 }
 
 // openStore opens DATABASE_URL and brings its schema up to date, or refuses

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/healthjob/healthjob/internal/notify"
 	"github.com/healthjob/healthjob/job"
 )
 
@@ -59,7 +60,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	}
 	defer al.close()
 	if al.n != nil {
-		a.metrics.Register(al.n.Collector())
+		a.metrics.ExportAlertStates(notify.StateNames, al.n.EachState)
 	}
 	a.log.Info("monitor started", "checks", len(a.runner.Registry.Entries()), "interval", cfg.HealthCheckInterval,
 		"persist", cfg.PersistHealthCheckData, "sync", cfg.SyncHealthCheckData)

@@ -66,6 +66,9 @@ func runRecords(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := existingStore(cfg); err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err

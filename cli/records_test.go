@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,6 +127,10 @@ func TestRecordsCommand(t *testing.T) {
 }
 
 func TestRecordsBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	if r := healthjob(t, dir, nil, "migrate"); r.code != 0 {
+		t.Fatalf("migrate: exit %d\n%s", r.code, r.stderr)
+	}
 	for _, tt := range []struct {
 		args   []string
 		stderr string
@@ -141,7 +147,7 @@ func TestRecordsBadFlags(t *testing.T) {
 		{[]string{"prune", "--older-than", "5m"}, `healthjob prune: --older-than: want a duration of 1h or more, such as 30d or 12h; got "5m"` + "\n"},
 		{[]string{"prune", "--older-than", "soon"}, `healthjob prune: --older-than: want a duration of 1h or more, such as 30d or 12h; got "soon"` + "\n"},
 	} {
-		r := healthjob(t, t.TempDir(), nil, tt.args...)
+		r := healthjob(t, dir, nil, tt.args...)
 		if r.code != 2 || r.stderr != tt.stderr {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, r.code, r.stderr, tt.stderr)
 		}
@@ -288,5 +294,21 @@ func saveOld(t *testing.T, dbURL string, created time.Time, n int) {
 	}
 	if err := db.SaveRun(context.Background(), run); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadersNeedADatabase: records and status in a directory without the
+// SQLite database say so, and create none.
+func TestReadersNeedADatabase(t *testing.T) {
+	dir := t.TempDir()
+	const why = "DATABASE_URL: no database at healthjob.db; the monitor creates it with PERSIST_HEALTH_CHECK_DATA: true (or run `healthjob migrate`), or set DATABASE_URL to the one it writes\n"
+	for _, cmd := range []string{"records", "status"} {
+		r := healthjob(t, dir, nil, cmd)
+		if r.code != 1 || r.stderr != "healthjob "+cmd+": "+why {
+			t.Errorf("%s: exit %d, stderr %q; want 1, %q", cmd, r.code, r.stderr, "healthjob "+cmd+": "+why)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "healthjob.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("healthjob.db: %v, want none created", err)
 	}
 }

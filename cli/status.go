@@ -38,7 +38,11 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	}
 	errs := []error{statusLease(ctx, w, cfg, now)}
 	statusMaintenance(w, ws, now)
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	err = existingStore(cfg)
+	var db *store.DB
+	if err == nil {
+		db, err = store.Open(ctx, cfg.DatabaseURL)
+	}
 	if err == nil {
 		defer db.Close()
 		err = db.CheckSchema(ctx)

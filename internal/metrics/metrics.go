@@ -171,6 +171,36 @@ func (m *Metrics) OutboxDropped(reason string, n int) {
 	m.outboxDropped.WithLabelValues(reason).Add(float64(n))
 }
 
+var alertStateDesc = prometheus.NewDesc("healthjob_alert_state",
+	"The check's alert state after the failure and success thresholds: 1 for the current state (ok, warning or failing), 0 for the others.",
+	[]string{"app", "check", "state"}, nil)
+
+// ExportAlertStates adds healthjob_alert_state{app, check, state}, read
+// from each when scraped: for every check each yields, 1 for its state and
+// 0 for the others of states.
+func (m *Metrics) ExportAlertStates(states []string, each func(yield func(app, check, state string))) {
+	m.reg.MustRegister(alertStates{states, each})
+}
+
+type alertStates struct {
+	states []string
+	each   func(yield func(app, check, state string))
+}
+
+func (c alertStates) Describe(ch chan<- *prometheus.Desc) { ch <- alertStateDesc }
+
+func (c alertStates) Collect(ch chan<- prometheus.Metric) {
+	c.each(func(app, check, state string) {
+		for _, s := range c.states {
+			v := 0.0
+			if s == state {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(alertStateDesc, prometheus.GaugeValue, v, app, check, s)
+		}
+	})
+}
+
 // ExportHA adds healthjob_ha_active, read from active when scraped.
 func (m *Metrics) ExportHA(active func() bool) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -207,9 +237,6 @@ type Auth struct {
 	Username, Password string
 	Token              string
 }
-
-// Register adds collectors of other packages (the alert states) to the registry.
-func (m *Metrics) Register(cs ...prometheus.Collector) { m.reg.MustRegister(cs...) }
 
 // Handler serves the metrics in the exposition format the scraper asks for.
 func (m *Metrics) Handler(auth Auth) http.Handler {

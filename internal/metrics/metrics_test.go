@@ -286,3 +286,35 @@ func TestAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestAlertStatesAndHA: healthjob_alert_state has one series per check and
+// state, 1 for the current one; healthjob_ha_active follows its function.
+func TestAlertStatesAndHA(t *testing.T) {
+	m := metrics.New()
+	m.ExportAlertStates([]string{"ok", "warning", "failing"}, func(yield func(app, check, state string)) {
+		yield("billing", "RedisHealthCheck", "failing")
+	})
+	active := false
+	m.ExportHA(func() bool { return active })
+	lines := func() string {
+		_, body := scrape(t, m.Handler(metrics.Auth{}), "")
+		var out []string
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, "healthjob_alert_state{") || strings.HasPrefix(l, "healthjob_ha_active ") {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	want := `healthjob_alert_state{app="billing",check="RedisHealthCheck",state="failing"} 1
+healthjob_alert_state{app="billing",check="RedisHealthCheck",state="ok"} 0
+healthjob_alert_state{app="billing",check="RedisHealthCheck",state="warning"} 0
+healthjob_ha_active 0`
+	if got := lines(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	active = true
+	if got := lines(); !strings.HasSuffix(got, "healthjob_ha_active 1") {
+		t.Errorf("active: got\n%s", got)
+	}
+}

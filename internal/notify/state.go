@@ -16,6 +16,19 @@ const (
 	Failing State = "failing" // failed (or warned, then failed) for FailureThreshold results in a row
 )
 
+// StateNames are the states, in order, as the metrics name them.
+var StateNames = []string{string(OK), string(Warning), string(Failing)}
+
+// EachState calls yield with the alert state of every check this notifier
+// has seen a result of: healthjob_alert_state.
+func (n *Notifier) EachState(yield func(app, check, state string)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for key, st := range n.states {
+		yield(key[0], key[1], string(st))
+	}
+}
+
 // Thresholds debounce a check's state.
 type Thresholds struct {
 	Failure int // results in a row that are not ok before the check counts as failing (or warning)
