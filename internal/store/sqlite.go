@@ -19,8 +19,9 @@ const bucketUpsert = ` ON CONFLICT (name, app_id, bucket) DO UPDATE SET runs = e
 	duration_sum = excluded.duration_sum, duration_count = excluded.duration_count`
 
 var sqliteDialect = &dialect{
-	name:  "sqlite",
-	goose: goose.DialectSQLite3,
+	name:   "sqlite",
+	goose:  goose.DialectSQLite3,
+	locker: sqliteLocker,
 	dsn: func(path string) string {
 		sep := "?"
 		if strings.Contains(path, "?") {

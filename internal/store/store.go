@@ -23,6 +23,8 @@ import (
 	"github.com/healthjob/healthjob"
 	"github.com/healthjob/healthjob/checks/sqldb"
 	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Table is the records table, named as Django names the HeathCheckJob model's.
@@ -62,11 +64,24 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", sqldb.Redact(url), err)
 	}
 	d.configure(db)
-	if err := db.PingContext(ctx); err != nil {
+	err = db.PingContext(ctx)
+	// Turning WAL on in a new SQLite file that another process is opening
+	// too is answered "busy" at once, whatever the busy timeout: try again.
+	for tries := 0; isBusy(err) && tries < 500 && ctx.Err() == nil; tries++ {
+		time.Sleep(10 * time.Millisecond)
+		err = db.PingContext(ctx)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", sqldb.Redact(url), oneLine(err))
 	}
 	return &DB{db: db, dialect: d, url: url, Now: time.Now}, nil
+}
+
+// isBusy tells whether err is SQLite's SQLITE_BUSY.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // oneLine keeps a driver's error on one line: pgx reports each address it

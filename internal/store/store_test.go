@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -165,6 +167,51 @@ func TestSchemaVersions(t *testing.T) {
 			t.Errorf("Migrate on a newer schema = %v, want %q", err, want)
 		}
 	})
+}
+
+// TestMigrateTogether: processes that open and migrate one new SQLite
+// file at once (a monitor and serve started together) take turns: every
+// one succeeds and each migration is applied once. The processes are this
+// test's binary, run again.
+func TestMigrateTogether(t *testing.T) {
+	if url := os.Getenv("HEALTHJOB_TEST_MIGRATE"); url != "" {
+		db, err := store.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		n, err := db.Migrate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("applied %d\n", n)
+		return
+	}
+	url := "sqlite:" + filepath.Join(t.TempDir(), "healthjob.db")
+	var procs []*exec.Cmd
+	var outs []*strings.Builder
+	for range 4 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMigrateTogether$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "HEALTHJOB_TEST_MIGRATE="+url)
+		out := &strings.Builder{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs, outs = append(procs, cmd), append(outs, out)
+	}
+	total := 0
+	for i, cmd := range procs {
+		err := cmd.Wait()
+		var n int
+		if _, scanErr := fmt.Sscanf(outs[i].String(), "applied %d", &n); err != nil || scanErr != nil {
+			t.Errorf("process %d: %v\n%s", i, err, outs[i])
+		}
+		total += n
+	}
+	if count, _ := migrations(t, "sqlite"); total != count {
+		t.Errorf("%d migrations applied in all, want each of the %d once", total, count)
+	}
 }
 
 func TestOpenErrors(t *testing.T) {
