@@ -106,7 +106,9 @@ func (s *DB) insertRuns(ctx context.Context, tx *sql.Tx, runs []*healthjob.Run, 
 		for j, i := range order {
 			uuids[j], apps[j], created[j], checks[j] = runs[i].UUID, runs[i].SyncAppID, runs[i].Timestamp.UTC(), int32(len(runs[i].Checks))
 		}
-		q = insert + `SELECT u, a, c, $4::timestamptz, n FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $5::int[]) AS r (u, a, c, n)
+		// The uuids go as text[] and are cast in the statement: pgx
+		// encodes a Go string as a uuid only after a failed first try.
+		q = insert + `SELECT u::uuid, a, c, $4::timestamptz, n FROM unnest($1::text[], $2::text[], $3::timestamptz[], $5::int[]) AS r (u, a, c, n)
 			ON CONFLICT (uuid) DO NOTHING RETURNING uuid`
 		args = []any{uuids, apps, created, now.UTC(), checks}
 	default:
@@ -246,7 +248,7 @@ func (s *DB) upsertState(ctx context.Context, tx *sql.Tx, rows []stateRow) error
 			apps[i], names[i], statuses[i], messages[i] = st.app, st.name, int32(st.check.Status), st.check.Message
 			levels[i], uuids[i], at[i] = string(level(st.check)), st.run.UUID, st.run.Timestamp.UTC()
 		}
-		_, err := tx.ExecContext(ctx, insert+`SELECT a, n, s, m, l, u, t, t FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[])
+		_, err := tx.ExecContext(ctx, insert+`SELECT a, n, s, m, l, u::uuid, t, t FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
 			AS r (a, n, s, m, l, u, t)`+upsertState, apps, names, statuses, messages, levels, uuids, at)
 		return err
 	}
