@@ -2,16 +2,12 @@ package notify_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/healthjob/healthjob"
-	"github.com/healthjob/healthjob/checks/sqldb"
-	"github.com/healthjob/healthjob/healthjobtest"
 	"github.com/healthjob/healthjob/internal/notify"
 	"github.com/healthjob/healthjob/internal/notify/routing"
 	"github.com/healthjob/healthjob/internal/store"
@@ -95,7 +91,7 @@ func benchStore(b *testing.B, engine string) *store.DB {
 	case "postgres":
 		dbURL = testdb.Postgres(b, testdb.PostgresURL, "healthjob_notify", "the PostgreSQL benchmark")
 	case "mysql":
-		dbURL = mysqlDatabase(b)
+		dbURL = testdb.MySQL(b, testdb.MySQLURL, "healthjob_notify", "the MySQL benchmark")
 	}
 	db, err := store.Open(context.Background(), dbURL)
 	if err != nil {
@@ -106,37 +102,4 @@ func benchStore(b *testing.B, engine string) *store.DB {
 		b.Fatal(err)
 	}
 	return db
-}
-
-// mysqlDatabase creates a database for the benchmark on the MySQL server
-// of HEALTHJOB_MYSQL_URL, drops it when the benchmark ends, and returns
-// its URL.
-func mysqlDatabase(b *testing.B) string {
-	b.Helper()
-	base := healthjobtest.Env("HEALTHJOB_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
-	u, err := url.Parse(base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	healthjobtest.NeedService(b, u.Host, "the MySQL benchmark")
-	driver, dsn, err := sqldb.ParseURL(base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	admin, err := sql.Open(driver, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	name := fmt.Sprintf("healthjob_notify_%d", time.Now().UnixNano())
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE " + name); err != nil {
-			b.Errorf("drop the benchmark database: %v", err)
-		}
-		admin.Close()
-	})
-	u.Path = "/" + name
-	return u.String()
 }

@@ -241,7 +241,7 @@ func TestHeartbeatHTTP(t *testing.T) {
 			}
 		}
 		var runs, checks int
-		if err := db.SQL().QueryRow(`SELECT count(*), coalesce(sum(checks), 0) FROM ` + store.RunTable).Scan(&runs, &checks); err != nil || runs != 2 || checks != 0 {
+		if err := db.SQL().QueryRow(`SELECT count(*), coalesce(sum(checks), 0) FROM `+store.RunTable).Scan(&runs, &checks); err != nil || runs != 2 || checks != 0 {
 			t.Errorf("%d runs with %d checks stored (%v), want the 2 heartbeats with none", runs, checks, err)
 		}
 		if n := countRecords(t, db); n != 0 {

@@ -2,10 +2,7 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/healthjob/healthjob/checks/sqldb"
-	"github.com/healthjob/healthjob/healthjobtest"
 	"github.com/healthjob/healthjob/internal/store"
+	"github.com/healthjob/healthjob/internal/testdb"
 
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -24,8 +21,8 @@ import (
 // The servers of the PostgreSQL and MySQL stores under test; each test gets
 // a database of its own on them, dropped after it.
 var (
-	postgresURL = healthjobtest.Env("HEALTHJOB_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	mysqlURL    = healthjobtest.Env("HEALTHJOB_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
+	postgresURL = testdb.PostgresURL
+	mysqlURL    = testdb.MySQLURL
 )
 
 var engines = []string{"sqlite", "postgres", "mysql"}
@@ -41,35 +38,13 @@ func eachEngine(t *testing.T, f func(t *testing.T, url string)) {
 // returns its URL.
 func freshDatabase(t testing.TB, engine string) string {
 	t.Helper()
-	if engine == "sqlite" {
-		return "sqlite:" + filepath.Join(t.TempDir(), "healthjob.db")
+	switch engine {
+	case "postgres":
+		return testdb.Postgres(t, postgresURL, "healthjob_store", engine+" store tests")
+	case "mysql":
+		return testdb.MySQL(t, mysqlURL, "healthjob_store", engine+" store tests")
 	}
-	base := postgresURL
-	if engine == "mysql" {
-		base = mysqlURL
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	healthjobtest.NeedService(t, u.Host, engine+" store tests")
-	admin := server(t, base)
-	name := "healthjob_store_" + randomHex()
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		drop := "DROP DATABASE " + name
-		if engine == "postgres" {
-			drop += " WITH (FORCE)"
-		}
-		if _, err := admin.Exec(drop); err != nil {
-			t.Errorf("drop the test database: %v", err)
-		}
-		admin.Close()
-	})
-	u.Path = "/" + name
-	return u.String()
+	return "sqlite:" + filepath.Join(t.TempDir(), "healthjob.db")
 }
 
 // server opens a database/sql handle on a server URL for test set-up.
@@ -84,12 +59,6 @@ func server(t testing.TB, raw string) *sql.DB {
 		t.Fatal(err)
 	}
 	return db
-}
-
-func randomHex() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func mustOpen(t testing.TB, url string) *store.DB {
