@@ -177,3 +177,37 @@ func TestNotifySettingsErrors(t *testing.T) {
 		t.Errorf("config: exit %d\n%s\nwant it to contain\n%s", r.code, r.stdout, want)
 	}
 }
+
+// TestNotifierRemoved: notifications queued for a notifier that is then
+// removed from NOTIFICATIONS are kept, counted by `status` and told of
+// when the monitor starts.
+func TestNotifierRemoved(t *testing.T) {
+	dir := t.TempDir()
+	config := `HEALTH_CHECK_INTERVAL: 0.2
+SYNC_APP_ID: shop
+NOTIFICATIONS:
+  - {url: "%s"}
+checks:
+  - {type: tcp, name: Cache, url: "tcp://` + healthjobtest.ClosedPort(t) + `", failure_threshold: 1}
+`
+	writeConfig(t, dir, fmt.Sprintf(config, "http://"+healthjobtest.ClosedPort(t)+"/hook"))
+	cmd, _, stderr := startMonitor(t, dir, nil)
+	stderr.waitFor(t, "outbox: delivery failed, will retry", 1)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr.text())
+	}
+
+	hook := newReceiver(t, http.StatusOK)
+	writeConfig(t, dir, fmt.Sprintf(config, hook.URL+"/other"))
+	r := healthjob(t, dir, nil, "status")
+	if want := fmt.Sprintf("  %-40s 1 queued\n", "notifiers no longer in NOTIFICATIONS:"); r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("status: exit %d\n%s%s\nwant it to contain %q", r.code, r.stdout, r.stderr, want)
+	}
+	cmd, _, stderr = startMonitor(t, dir, nil)
+	stderr.waitFor(t, `level=WARN msg="notify: notifications wait for notifiers that are not in NOTIFICATIONS; they are kept and go if one comes back" queued=1`, 1)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit: %v\n%s", err, stderr.text())
+	}
+}

@@ -125,19 +125,27 @@ func statusAlerts(ctx context.Context, w io.Writer, db *store.DB, ws routing.Win
 	return nil
 }
 
-// statusQueues prints the notifications waiting for each notifier.
+// statusQueues prints the notifications waiting for each notifier, and
+// for notifiers that are no longer configured.
 func statusQueues(ctx context.Context, w io.Writer, db *store.DB, rs []routing.Route) error {
+	orphans, err := notify.Orphans(ctx, db, rs)
+	if err != nil {
+		return err
+	}
 	if len(rs) == 0 {
 		fmt.Fprintln(w, "notifiers:   none configured")
-		return nil
+	} else {
+		fmt.Fprintln(w, "notifiers:")
 	}
-	fmt.Fprintln(w, "notifiers:")
 	for _, r := range rs {
 		q, err := db.Queue(ctx, notify.QueueKind, notify.RouteKey(r), 0, 0)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "  %-40s checks %s, from %s on: %d queued\n", notify.Redact(r.URL), r.Checks, r.Severity, q.Len())
+	}
+	if orphans > 0 {
+		fmt.Fprintf(w, "  %-40s %d queued\n", "notifiers no longer in NOTIFICATIONS:", orphans)
 	}
 	return nil
 }

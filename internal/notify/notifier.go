@@ -111,6 +111,30 @@ func New(ctx context.Context, cfg Config) (*Notifier, error) {
 		}
 		n.routes = append(n.routes, rt)
 	}
+	if orphans, err := Orphans(ctx, cfg.Store, cfg.Routes); err != nil {
+		return nil, err
+	} else if orphans > 0 {
+		// Kept: another monitor on this database may still have them.
+		n.log.Warn("notify: notifications wait for notifiers that are not in NOTIFICATIONS; they are kept and go if one comes back", "queued", orphans)
+	}
+	return n, nil
+}
+
+// Orphans counts the notifications queued in db for notifiers other than
+// routes: removed from NOTIFICATIONS, or changed (a route's URL, checks or
+// severity make its key).
+func Orphans(ctx context.Context, db *store.DB, routes []routing.Route) (int, error) {
+	depths, err := db.QueueDepths(ctx, QueueKind)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range routes {
+		delete(depths, RouteKey(r))
+	}
+	n := 0
+	for _, d := range depths {
+		n += d
+	}
 	return n, nil
 }
 

@@ -84,6 +84,26 @@ func (q *Queue) count(ctx context.Context, db querier) (int, int64, error) {
 	return items, bytes, err
 }
 
+// QueueDepths returns how many items wait in each queue of kind, by the
+// queue's application (a notifier's key for the notifications).
+func (s *DB) QueueDepths(ctx context.Context, kind string) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(`SELECT app_id, count(*) FROM `+OutboxTable+` WHERE kind = ? GROUP BY app_id`), kind)
+	if err != nil {
+		return nil, fmt.Errorf("outbox %s: depths: %w", kind, err)
+	}
+	defer rows.Close()
+	depths := map[string]int{}
+	for rows.Next() {
+		var app string
+		var n int
+		if err := rows.Scan(&app, &n); err != nil {
+			return nil, fmt.Errorf("outbox %s: depths: %w", kind, err)
+		}
+		depths[app] = n
+	}
+	return depths, rows.Err()
+}
+
 // Len is how many items wait, as last known.
 func (q *Queue) Len() int {
 	q.mu.Lock()
