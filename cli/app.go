@@ -224,7 +224,7 @@ const flushTime = 5 * time.Second
 // close lets the outbox deliver what it holds, retrying, for flushTime or
 // SYNC_TIMEOUT; what is left waits for the next start. The runs waiting
 // for the records database go first, so that their payloads follow. Then
-// it closes the databases.
+// it closes the databases, and the checks, whose runs have ended.
 func (a *app) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), max(a.cfg.SyncTimeout.D(), flushTime))
 	defer cancel()
@@ -241,6 +241,9 @@ func (a *app) close() {
 		if err := db.Close(); err != nil {
 			a.log.Error("close store", "error", err)
 		}
+	}
+	if err := closeChecks(a.runner.Registry); err != nil {
+		a.log.Error("close checks", "error", err)
 	}
 }
 

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -31,9 +33,14 @@ func checkTypes() map[string]checkType {
 // buildChecks registers the configured checks (or the default set) with
 // their common options: critical, timeout and subsets, and the checks the
 // program registered in Go.
-func buildChecks(e *env, cfg *config.Config) (*healthjob.Registry, error) {
+func buildChecks(e *env, cfg *config.Config) (_ *healthjob.Registry, err error) {
 	types := checkTypes()
 	reg := &healthjob.Registry{}
+	defer func() {
+		if err != nil {
+			closeChecks(reg) // nothing to report: the error says why we stop
+		}
+	}()
 	for _, spec := range cfg.CheckList() {
 		build, ok := types[spec.Type]
 		if !ok {
@@ -48,6 +55,7 @@ func buildChecks(e *env, cfg *config.Config) (*healthjob.Registry, error) {
 			opts = append(opts, healthjob.Critical(*spec.Critical))
 		}
 		if err := reg.Register(c, append(opts, namedSubsets(cfg, c.Name())...)...); err != nil {
+			closeCheck(c)
 			return nil, spec.Errorf("%v", strings.TrimPrefix(err.Error(), "register check "))
 		}
 	}
@@ -75,4 +83,27 @@ func namedSubsets(cfg *config.Config, name string) []healthjob.Option {
 		}
 	}
 	return opts
+}
+
+// closeChecks closes the checks of reg that hold something between runs,
+// such as the connection a db check keeps (conn_max_age). Call it once no
+// run is in progress.
+func closeChecks(reg *healthjob.Registry) error {
+	var errs []error
+	for _, e := range reg.Entries() {
+		errs = append(errs, closeCheck(e.Check))
+	}
+	return errors.Join(errs...)
+}
+
+// closeCheck closes c if it is an io.Closer.
+func closeCheck(c healthjob.Check) error {
+	closer, ok := c.(io.Closer)
+	if !ok {
+		return nil
+	}
+	if err := closer.Close(); err != nil {
+		return fmt.Errorf("close check %s: %w", c.Name(), err)
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"github.com/healthjob/healthjob"
 	"github.com/healthjob/healthjob/checks/migrations"
 	"github.com/healthjob/healthjob/checks/mysql"
@@ -17,27 +19,34 @@ var sqlCheckTypes = map[string]checkType{
 	"migrations":   migrationsCheck,
 }
 
+// defaultConnMaxAge is how long a db or db_heartbeat check keeps its
+// connection unless conn_max_age says otherwise.
+const defaultConnMaxAge = 60 * time.Second
+
 // dbEngines build a db or db_heartbeat check by the driver of its URL.
-var dbEngines = map[string]func(url, alias, name string, kind sqldb.Kind) (*sqldb.Check, error){
-	sqldb.DriverPostgres: func(url, alias, name string, kind sqldb.Kind) (*sqldb.Check, error) {
-		return postgres.New(postgres.Config{URL: url, Alias: alias, Name: name, Kind: kind})
+var dbEngines = map[string]func(url, alias, name string, kind sqldb.Kind, connMaxAge time.Duration) (*sqldb.Check, error){
+	sqldb.DriverPostgres: func(url, alias, name string, kind sqldb.Kind, connMaxAge time.Duration) (*sqldb.Check, error) {
+		return postgres.New(postgres.Config{URL: url, Alias: alias, Name: name, Kind: kind, ConnMaxAge: connMaxAge})
 	},
-	sqldb.DriverMySQL: func(url, alias, name string, kind sqldb.Kind) (*sqldb.Check, error) {
-		return mysql.New(mysql.Config{URL: url, Alias: alias, Name: name, Kind: kind})
+	sqldb.DriverMySQL: func(url, alias, name string, kind sqldb.Kind, connMaxAge time.Duration) (*sqldb.Check, error) {
+		return mysql.New(mysql.Config{URL: url, Alias: alias, Name: name, Kind: kind, ConnMaxAge: connMaxAge})
 	},
-	sqldb.DriverSQLite: func(url, alias, name string, kind sqldb.Kind) (*sqldb.Check, error) {
-		return sqlite.New(sqlite.Config{URL: url, Alias: alias, Name: name, Kind: kind})
+	sqldb.DriverSQLite: func(url, alias, name string, kind sqldb.Kind, connMaxAge time.Duration) (*sqldb.Check, error) {
+		return sqlite.New(sqlite.Config{URL: url, Alias: alias, Name: name, Kind: kind, ConnMaxAge: connMaxAge})
 	},
 }
 
 // dbCheck builds a db (Backend) or db_heartbeat (HeartBeat) check. Its
-// options: url (default DATABASE_URL, healthjob's own store) and alias.
+// options: url (default DATABASE_URL, healthjob's own store), alias, and
+// conn_max_age, how long the check keeps its connection between runs
+// (default 60s; 0 connects afresh for every run).
 func dbCheck(kind sqldb.Kind) checkType {
 	return func(spec config.Check, cfg *config.Config) (healthjob.Check, error) {
 		opts := struct {
-			URL   string `yaml:"url"`
-			Alias string `yaml:"alias"`
-		}{URL: cfg.DatabaseURL, Alias: sqldb.DefaultAlias}
+			URL        string          `yaml:"url"`
+			Alias      string          `yaml:"alias"`
+			ConnMaxAge config.Duration `yaml:"conn_max_age"`
+		}{URL: cfg.DatabaseURL, Alias: sqldb.DefaultAlias, ConnMaxAge: config.Duration(defaultConnMaxAge)}
 		if err := spec.Decode(&opts); err != nil {
 			return nil, err
 		}
@@ -48,7 +57,10 @@ func dbCheck(kind sqldb.Kind) checkType {
 		if name := sqldb.DefaultName(kind, opts.Alias); spec.Name == "" && len([]rune(name)) > healthjob.MaxNameLength {
 			return nil, spec.Errorf("alias: %q makes the name %s longer than %d characters; shorten it or set name", opts.Alias, name, healthjob.MaxNameLength)
 		}
-		c, err := dbEngines[driver](opts.URL, opts.Alias, spec.Name, kind)
+		if opts.ConnMaxAge < 0 {
+			return nil, spec.Errorf("conn_max_age: must be 0 (a new connection every run) or more, got %s", opts.ConnMaxAge)
+		}
+		c, err := dbEngines[driver](opts.URL, opts.Alias, spec.Name, kind, opts.ConnMaxAge.D())
 		if err != nil {
 			return nil, spec.Errorf("url: %v", err)
 		}

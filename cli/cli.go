@@ -56,7 +56,9 @@ type Option func(*env)
 
 // WithCheck registers c beside the checks of the configuration, with its
 // registry options (healthjob.NonCritical(), healthjob.Timeout(d), …). Its
-// name must not clash with a configured check's. SUBSETS may name it.
+// name must not clash with a configured check's. SUBSETS may name it. A
+// check that is an io.Closer is closed when the command ends, as the
+// configured ones are.
 func WithCheck(c healthjob.Check, opts ...healthjob.Option) Option {
 	return func(e *env) { e.checks = append(e.checks, extraCheck{c, opts}) }
 }

@@ -12,12 +12,20 @@
 //     Check query did not return the expected result.`, `unavailable:
 //     Database health check failed: <reason>`.
 //
-// Each run opens one connection under the run's deadline (the driver honours
-// it while dialling, in the handshake and in every query) and closes it
-// before returning. The reason is the server's message (`Unknown database
-// 'app'`, `Access denied for user 'app'@'10.0.0.7' (using password: YES)`),
-// the network error (`dial tcp 10.0.0.5:3306: connect: connection refused`)
-// or `timed out` for a server that does not answer.
+// With Config.ConnMaxAge 0 each run opens one connection under the run's
+// deadline (the driver honours it while dialling, in the handshake and in
+// every query) and closes it before returning. Otherwise the check keeps its
+// connection between runs for at most ConnMaxAge, sparing each run a connect
+// and a login. A kept connection that the server closed (KILL, wait_timeout,
+// a restart) is noticed when a run takes it and replaced by a new one, so
+// only a server that really fails makes the run fail; a login that starts to
+// fail shows when the kept connection is replaced, at most ConnMaxAge later.
+// Close the check to release the connection.
+//
+// The reason is the server's message (`Unknown database 'app'`, `Access
+// denied for user 'app'@'10.0.0.7' (using password: YES)`), the network
+// error (`dial tcp 10.0.0.5:3306: connect: connection refused`) or `timed
+// out` for a server that does not answer.
 package mysql
 
 import (
@@ -25,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/healthjob/healthjob"
@@ -41,6 +50,10 @@ type Config struct {
 	Name string
 	// Kind is sqldb.Backend (the zero value) or sqldb.HeartBeat.
 	Kind sqldb.Kind
+	// ConnMaxAge is how long the check keeps its connection between runs
+	// (see sqldb.Config.ConnMaxAge); 0, the zero value, opens one per run.
+	// Close the check to release it.
+	ConnMaxAge time.Duration
 }
 
 // Check is a MySQL check.
@@ -88,5 +101,5 @@ func New(cfg Config) (*Check, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database URL %q: %w", sqldb.Redact(cfg.URL), err)
 	}
-	return sqldb.New(sqldb.Config{Name: cfg.Name, Alias: cfg.Alias, Kind: cfg.Kind, Dialect: Dialect, Connector: connector})
+	return sqldb.New(sqldb.Config{Name: cfg.Name, Alias: cfg.Alias, Kind: cfg.Kind, Dialect: Dialect, Connector: connector, ConnMaxAge: cfg.ConnMaxAge})
 }

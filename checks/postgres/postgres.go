@@ -12,16 +12,27 @@
 //     Check query did not return the expected result.`, `unavailable:
 //     Database health check failed: <reason>`.
 //
-// Each run opens one connection under the run's deadline and closes it
-// before returning. The reason is the server's message (`database "app" does
-// not exist`), the network error (`dial tcp 10.0.0.5:5432: connect:
-// connection refused`) or `timed out` for a server that does not answer.
+// With Config.ConnMaxAge 0 each run opens one connection under the run's
+// deadline and closes it before returning. Otherwise the check keeps its
+// connection between runs for at most ConnMaxAge, sparing each run a TCP
+// connect, a login and a server process. Each run pings the kept connection
+// first and replaces it when the server closed it (pg_terminate_backend,
+// idle_session_timeout, a restart), so only a server that really fails makes
+// the run fail; a login that starts to fail shows when the kept connection
+// is replaced, at most ConnMaxAge later. Close the check to release the
+// connection.
+//
+// The reason is the server's message (`database "app" does not exist`), the
+// network error (`dial tcp 10.0.0.5:5432: connect: connection refused`) or
+// `timed out` for a server that does not answer.
 package postgres
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/healthjob/healthjob"
 	"github.com/healthjob/healthjob/checks/sqldb"
@@ -40,6 +51,10 @@ type Config struct {
 	Name string
 	// Kind is sqldb.Backend (the zero value) or sqldb.HeartBeat.
 	Kind sqldb.Kind
+	// ConnMaxAge is how long the check keeps its connection between runs
+	// (see sqldb.Config.ConnMaxAge); 0, the zero value, opens one per run.
+	// Close the check to release it.
+	ConnMaxAge time.Duration
 }
 
 // Check is a PostgreSQL check.
@@ -76,5 +91,10 @@ func New(cfg Config) (*Check, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sqldb.New(sqldb.Config{Name: cfg.Name, Alias: cfg.Alias, Kind: cfg.Kind, Dialect: Dialect, Connector: stdlib.GetConnector(*conf)})
+	// A kept connection is pinged when a run takes it (once a run), so that
+	// one the server closed is replaced instead of failing the run; pgx
+	// pings only one that was idle for more than a second.
+	ping := stdlib.OptionShouldPing(func(context.Context, stdlib.ShouldPingParams) bool { return true })
+	return sqldb.New(sqldb.Config{Name: cfg.Name, Alias: cfg.Alias, Kind: cfg.Kind, Dialect: Dialect,
+		Connector: stdlib.GetConnector(*conf, ping), ConnMaxAge: cfg.ConnMaxAge})
 }

@@ -7,8 +7,10 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/healthjob/healthjob"
@@ -56,10 +58,25 @@ type Config struct {
 	// DB is a pool the caller owns, e.g. the application's own; the check
 	// borrows a connection per run and never closes the pool.
 	DB *sql.DB
-	// Connector opens connections to the database. The check opens one per
-	// run and closes it before it returns, so nothing outlives a run and
-	// every run proves that a client can connect afresh.
+	// Connector opens connections to the database.
 	Connector driver.Connector
+	// ConnMaxAge is how long the check may keep a connection of its
+	// Connector between runs: it is replaced once it is that old, or has
+	// been idle that long, so a fresh connect and login is proven at least
+	// that often. Close the check to release it. 0 opens a connection for
+	// each run and closes it before the run returns.
+	ConnMaxAge time.Duration
+}
+
+// StaleConnector is a Connector that can tell when its connections no
+// longer reach the database it would open now, as an SQLite connection
+// keeps reading a file that was deleted or replaced. Before each run, a
+// check that keeps a connection asks Stale and, on true, opens another.
+type StaleConnector interface {
+	driver.Connector
+	// Stale reports whether the database of the last connection made is no
+	// longer the one a new connection would open.
+	Stale() bool
 }
 
 func (cfg *Config) defaults() {
@@ -87,14 +104,21 @@ func DefaultName(kind Kind, alias string) string {
 
 // Check is a database check: see the package documentation.
 type Check struct {
-	name      string
-	kind      Kind
-	dialect   Dialect
-	db        *sql.DB
-	connector driver.Connector
+	name       string
+	kind       Kind
+	dialect    Dialect
+	db         *sql.DB
+	connector  driver.Connector
+	connMaxAge time.Duration
+
+	mu   sync.Mutex
+	kept *sql.DB // the pool that keeps a connection between runs; nil until a run opens it, and after Close
 }
 
-var _ healthjob.Check = (*Check)(nil)
+var (
+	_ healthjob.Check = (*Check)(nil)
+	_ io.Closer       = (*Check)(nil)
+)
 
 // New returns a check of the database that cfg describes.
 func New(cfg Config) (*Check, error) {
@@ -104,10 +128,14 @@ func New(cfg Config) (*Check, error) {
 		return nil, errors.New("sqldb: set exactly one of DB and Connector")
 	case cfg.Kind != Backend && cfg.Kind != HeartBeat:
 		return nil, fmt.Errorf("sqldb: unknown kind %d", cfg.Kind)
+	case cfg.ConnMaxAge < 0:
+		return nil, fmt.Errorf("sqldb: ConnMaxAge must be 0 or more, got %s", cfg.ConnMaxAge)
+	case cfg.ConnMaxAge > 0 && cfg.DB != nil:
+		return nil, errors.New("sqldb: ConnMaxAge is for a Connector; a DB of your own keeps its connections as you set it to (DB.SetConnMaxLifetime)")
 	case len([]rune(cfg.Name)) > healthjob.MaxNameLength:
 		return nil, fmt.Errorf("name %q is longer than %d characters; choose a shorter alias or set a name", cfg.Name, healthjob.MaxNameLength)
 	}
-	return &Check{name: cfg.Name, kind: cfg.Kind, dialect: cfg.Dialect, db: cfg.DB, connector: cfg.Connector}, nil
+	return &Check{name: cfg.Name, kind: cfg.Kind, dialect: cfg.Dialect, db: cfg.DB, connector: cfg.Connector, connMaxAge: cfg.ConnMaxAge}, nil
 }
 
 // Name returns the check's name.
@@ -118,11 +146,12 @@ func (c *Check) Check(ctx context.Context) error {
 	ctx, cancel := WithMargin(ctx)
 	defer cancel()
 	db := c.db
-	if db == nil {
-		// The anonymous struct hides a Close method of the connector, which
-		// db.Close would call: the connector serves every run.
-		db = sql.OpenDB(struct{ driver.Connector }{c.connector})
-		db.SetMaxOpenConns(1)
+	switch {
+	case db != nil:
+	case c.connMaxAge > 0:
+		db = c.pool()
+	default:
+		db = c.open()
 		defer db.Close() // a failed close says nothing of the database's health
 	}
 	if c.kind == HeartBeat {
@@ -131,10 +160,68 @@ func (c *Check) Check(ctx context.Context) error {
 	return c.backend(ctx, db)
 }
 
+// Close releases the connection the check keeps between runs (ConnMaxAge)
+// and the goroutines of its pool; a later run would open another. Call it
+// once no run is in progress. It does nothing to a DB of the caller's, or
+// with ConnMaxAge 0, when nothing outlives a run.
+func (c *Check) Close() error {
+	c.mu.Lock()
+	db := c.kept
+	c.kept = nil
+	c.mu.Unlock()
+	if db == nil {
+		return nil
+	}
+	return db.Close()
+}
+
+// open returns a pool of at most one connection of the connector.
+func (c *Check) open() *sql.DB {
+	// The anonymous struct hides a Close method of the connector, which
+	// db.Close would call: the connector serves every pool.
+	db := sql.OpenDB(struct{ driver.Connector }{c.connector})
+	db.SetMaxOpenConns(1)
+	return db
+}
+
+// pool returns the pool that keeps one connection for at most connMaxAge,
+// opened by the first run. A connection of a StaleConnector that went
+// stale is dropped first, so that the run opens what a new client would.
+func (c *Check) pool() *sql.DB {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kept == nil {
+		c.kept = c.open()
+		c.kept.SetMaxIdleConns(1)
+		c.kept.SetConnMaxLifetime(c.connMaxAge)
+		c.kept.SetConnMaxIdleTime(c.connMaxAge)
+		return c.kept
+	}
+	if s, ok := c.connector.(StaleConnector); ok && s.Stale() {
+		// Keeping no idle connection closes the one kept; a run using it
+		// right now returns it to the pool, and the next run drops it.
+		c.kept.SetMaxIdleConns(0)
+		c.kept.SetMaxIdleConns(1)
+	}
+	return c.kept
+}
+
+// withConn takes one connection of db for the whole run, so that database/sql
+// checks a kept connection once (the driver's ResetSession) and replaces
+// one that the server closed by a new one, rather than failing the run.
+func withConn(ctx context.Context, db *sql.DB, do func(*sql.Conn) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close() // back to the pool
+	return do(conn)
+}
+
 // backend writes, updates and deletes a row, as django-health-check does with
 // its TestModel, in one transaction so that a failure leaves no row behind.
 func (c *Check) backend(ctx context.Context, db *sql.DB) error {
-	err := roundTrip(ctx, db)
+	err := withConn(ctx, db, func(conn *sql.Conn) error { return roundTrip(ctx, conn) })
 	switch {
 	case err == nil:
 		return nil
@@ -144,8 +231,8 @@ func (c *Check) backend(ctx context.Context, db *sql.DB) error {
 	return &healthjob.Error{Kind: healthjob.ErrUnavailable, Message: "Database error: " + c.reason(ctx, err), Err: err}
 }
 
-func roundTrip(ctx context.Context, db *sql.DB) (err error) {
-	if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+ScratchTable+
+func roundTrip(ctx context.Context, conn *sql.Conn) (err error) {
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+ScratchTable+
 		" (id VARCHAR(32) PRIMARY KEY, title VARCHAR(20) NOT NULL)"); err != nil {
 		return err
 	}
@@ -153,7 +240,7 @@ func roundTrip(ctx context.Context, db *sql.DB) (err error) {
 	// statements; that spares one placeholder syntax per engine.
 	id := rand.Text()
 	where := " WHERE id = '" + id + "'"
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -177,7 +264,7 @@ func roundTrip(ctx context.Context, db *sql.DB) (err error) {
 // heartbeat runs SELECT 1, as django-health-check's db_heartbeat does.
 func (c *Check) heartbeat(ctx context.Context, db *sql.DB) error {
 	var got sql.NullInt64
-	err := db.QueryRowContext(ctx, "SELECT 1").Scan(&got)
+	err := withConn(ctx, db, func(conn *sql.Conn) error { return conn.QueryRowContext(ctx, "SELECT 1").Scan(&got) })
 	switch {
 	case errors.Is(err, sql.ErrNoRows), err == nil && (!got.Valid || got.Int64 != 1):
 		return healthjob.Unavailable("Health Check query did not return the expected result.")

@@ -30,13 +30,26 @@
 // names carry it in brackets unless it is "default", e.g.
 // DatabaseBackend[replica].
 //
-// A check made from a Connector, as the engine packages make them, opens a
-// connection for each run and closes it before returning, rather than keeping
-// a pool between runs: a run every few seconds can afford the connection; it
-// proves that a new client can connect and log in, which an idle pooled
-// connection would not; no connection or its goroutines outlive a run; and no
-// broken pooled connection fails the first run after a server restart. A
-// program that has a pool of its own can check it instead (Config.DB).
+// A check made from a Connector, as the engine packages make them, keeps
+// its connection between runs for at most Config.ConnMaxAge (named after
+// Django's CONN_MAX_AGE; the monitor's conn_max_age option, 60s unless set).
+// The original monitor keeps its Django connection across cycles too, and a
+// connect costs more than the check it serves: a new SQLite connection
+// parses the whole schema again, a PostgreSQL one costs a TCP connect, a
+// login and a server process. The connection is replaced once it is
+// ConnMaxAge old or has been idle that long, so a new client's connect and
+// login are still proven at least that often. A kept connection that the
+// server closed (a restart, a killed session) is replaced at the next run,
+// which reports what a new connection gets: a server that is down fails
+// with the same text as before. An SQLite connection whose file was deleted
+// or replaced is dropped before the run (StaleConnector), so the run sees
+// the file a new client would. The trade-off: a login that starts to fail
+// (a changed password, a revoked grant) goes unseen until the kept
+// connection is replaced, and the check holds one of the server's
+// connections. Close releases it. With ConnMaxAge 0 a check opens a
+// connection for each run and closes it before returning, so every run
+// proves a fresh connect and nothing outlives a run. A program that has a
+// pool of its own can check it instead (Config.DB).
 //
 // Every check gives up a little before its deadline (WithMargin), so that it
 // reports why in time instead of being cut off by the runner.

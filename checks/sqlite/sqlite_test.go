@@ -11,6 +11,7 @@ import (
 	"github.com/healthjob/healthjob/checks/sqldb"
 	"github.com/healthjob/healthjob/checks/sqlite"
 	"github.com/healthjob/healthjob/healthjobtest"
+	"go.uber.org/goleak"
 	_ "modernc.org/sqlite"
 )
 
@@ -165,4 +166,125 @@ func TestConformance(t *testing.T) {
 	path := "sqlite:" + filepath.Join(t.TempDir(), "app.db")
 	healthjobtest.Conformance(t, mustNew(t, sqlite.Config{URL: path}))
 	healthjobtest.Conformance(t, mustNew(t, sqlite.Config{URL: path, Kind: sqldb.HeartBeat}))
+}
+
+// openFiles counts the descriptors of this process open on the file path.
+func openFiles(t *testing.T, path string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd to count open files: %v", err)
+	}
+	want, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if info, err := os.Stat(filepath.Join("/proc/self/fd", fd.Name())); err == nil && os.SameFile(info, want) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestKeptConnection: a check with ConnMaxAge keeps the file open between
+// runs, and Close closes it and leaves no goroutine behind; with
+// ConnMaxAge 0 the file is closed after each run.
+func TestKeptConnection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	for _, kind := range []sqldb.Kind{sqldb.Backend, sqldb.HeartBeat} {
+		before := goleak.IgnoreCurrent()
+		c := mustNew(t, sqlite.Config{URL: "sqlite:" + path, Kind: kind, ConnMaxAge: time.Minute})
+		for range 2 {
+			healthjobtest.AssertStatus(t, c, 5*time.Second, "working")
+			if n := openFiles(t, path); n != 1 {
+				t.Errorf("%s: %d descriptors open on the database after a run, want 1", c.Name(), n)
+			}
+		}
+		if err := c.Close(); err != nil {
+			t.Errorf("%s: Close() = %v", c.Name(), err)
+		}
+		if n := openFiles(t, path); n != 0 {
+			t.Errorf("%s: %d descriptors open on the database after Close, want 0", c.Name(), n)
+		}
+		goleak.VerifyNone(t, before)
+
+		c = mustNew(t, sqlite.Config{URL: "sqlite:" + path, Kind: kind})
+		healthjobtest.AssertStatus(t, c, 5*time.Second, "working")
+		if n := openFiles(t, path); n != 0 {
+			t.Errorf("%s with ConnMaxAge 0: %d descriptors open on the database after a run, want 0", c.Name(), n)
+		}
+	}
+}
+
+// TestReplacedFile replaces and deletes the database file under a check
+// that keeps its connection, which would go on reading the old file: each
+// run reports what a new client sees at the path.
+func TestReplacedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.db")
+	replace := func(t *testing.T, with func(path string)) {
+		t.Helper()
+		next := filepath.Join(dir, "next.db")
+		with(next)
+		if err := os.Rename(next, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	garbage := func(path string) {
+		if err := os.WriteFile(path, []byte("this is not an SQLite database, not even its header, but long enough to be read as one"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	constrained := func(path string) {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		exec(t, db, "CREATE TABLE "+sqldb.ScratchTable+" (id VARCHAR(32) PRIMARY KEY, title VARCHAR(20) NOT NULL CHECK (title <> 'newtest'))")
+	}
+	for name, url := range map[string]string{"path": "sqlite:" + path, "file URI": "sqlite:file:" + path + "?mode=rwc"} {
+		t.Run(name, func(t *testing.T) {
+			os.Remove(path)
+			backend := mustNew(t, sqlite.Config{URL: url, ConnMaxAge: time.Minute})
+			defer backend.Close()
+			heartbeat := mustNew(t, sqlite.Config{URL: url, Kind: sqldb.HeartBeat, ConnMaxAge: time.Minute})
+			defer heartbeat.Close()
+			status := func(backendWant, heartbeatWant string) {
+				t.Helper()
+				healthjobtest.AssertStatus(t, backend, 5*time.Second, backendWant)
+				healthjobtest.AssertStatus(t, heartbeat, 5*time.Second, heartbeatWant)
+			}
+			status("working", "working")
+
+			replace(t, garbage)
+			status("unavailable: Database error: file is not a database (26)",
+				"unavailable: Database health check failed: file is not a database (26)")
+
+			replace(t, constrained)
+			status("unexpected result: Integrity Error", "working")
+
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			status("working", "working")
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("the runs after the file was deleted made no new one: %v", err)
+			}
+		})
+	}
+}
+
+// TestKeptMemory: a database in memory is no file to compare; its kept
+// connection passes run after run.
+func TestKeptMemory(t *testing.T) {
+	for _, url := range []string{"sqlite::memory:", "sqlite:file::memory:", "sqlite:file:kept?mode=memory"} {
+		c := mustNew(t, sqlite.Config{URL: url, ConnMaxAge: time.Minute})
+		for range 2 {
+			healthjobtest.AssertStatus(t, c, 5*time.Second, "working")
+		}
+		c.Close()
+	}
 }
