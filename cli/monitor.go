@@ -9,7 +9,7 @@ import (
 	"github.com/healthjob/healthjob/job"
 )
 
-func runMonitor(ctx context.Context, e *env, args []string) error {
+func runMonitor(ctx context.Context, e *env, args []string) (err error) {
 	f := newFlags(e, "monitor", "[--config FILE] [--subset NAME] [--color auto|always|never] [--http ADDR]")
 	subset := f.String("subset", "", "run only the checks of the subset `NAME`")
 	color := colorFlag("auto")
@@ -47,11 +47,13 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		Logger:    a.log,
 		Stats:     stats,
 	}
-	var srv *httpServer
 	if cfg.HealthCheckHTTP != "" {
-		if srv, err = startHTTP(ctx, a, &jc); err != nil {
-			return err
+		srv, httpErr := startHTTP(ctx, a, &jc)
+		if httpErr != nil {
+			return httpErr
 		}
+		// After the cycle in flight has finished, the server drains.
+		defer func() { err = errors.Join(err, srv.shutdown()) }()
 		ctx = srv.ctx
 	}
 	al, err := openAlerts(ctx, a, &jc)
@@ -67,9 +69,5 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	err = runCycles(ctx, a, jc, al)
 	a.log.Info("monitor stopped", "cycles", stats.Cycles.Load(), "late_cycles", stats.LateCycles.Load(),
 		"failed_checks", stats.FailedChecks.Load(), "persist_errors", stats.PersistErrors.Load(), "sync_errors", stats.SyncErrors.Load())
-	// The cycle in flight has finished; the server drains after it.
-	if srv != nil {
-		err = errors.Join(err, srv.shutdown())
-	}
 	return err
 }
