@@ -19,6 +19,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,9 +34,11 @@ type asset struct {
 	body       []byte
 }
 
+// The assets and pages are read at first use, not at start-up: every
+// command of the binary links them, few serve them.
 var (
-	assets = loadAssets()
-	pages  = parsePages()
+	assets = sync.OnceValue(loadAssets)
+	pages  = sync.OnceValue(parsePages)
 )
 
 // Pages are the page templates; each one fills the blocks of layout.html.
@@ -74,7 +77,7 @@ func parsePages() map[string]*template.Template {
 // Asset returns the URL of the static file name; it panics for a file that
 // is not there, which the template tests catch.
 func Asset(name string) string {
-	a, ok := assets[name]
+	a, ok := assets()[name]
 	if !ok {
 		panic(fmt.Sprintf("ui: no static file %q", name))
 	}
@@ -83,7 +86,7 @@ func Asset(name string) string {
 
 // Execute renders page with data.
 func Execute(w io.Writer, page string, data any) error {
-	t, ok := pages[page]
+	t, ok := pages()[page]
 	if !ok {
 		return fmt.Errorf("ui: no page %q", page)
 	}
@@ -93,7 +96,7 @@ func Execute(w io.Writer, page string, data any) error {
 // Static serves GET StaticPrefix{hash}/{name}; a hash that is not the
 // file's current one is not found, so that no stale copy is cached.
 func Static(w http.ResponseWriter, r *http.Request) {
-	a, ok := assets[r.PathValue("name")]
+	a, ok := assets()[r.PathValue("name")]
 	if !ok || a.url != r.URL.Path {
 		http.NotFound(w, r)
 		return
