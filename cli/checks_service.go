@@ -26,16 +26,22 @@ var serviceCheckTypes = map[string]checkType{
 }
 
 // redisCheck builds a redis check. Its options: url (default
-// redis://localhost:6379/1) and cluster (the url names Redis Cluster nodes).
+// redis://localhost:6379/1), cluster (the url names Redis Cluster nodes) and
+// conn_max_age, how long the check keeps its connection between runs
+// (default 60s; 0 connects afresh for every run).
 func redisCheck(spec config.Check, _ *config.Config) (healthjob.Check, error) {
-	var opts struct {
-		URL     string `yaml:"url"`
-		Cluster bool   `yaml:"cluster"`
-	}
+	opts := struct {
+		URL        string          `yaml:"url"`
+		Cluster    bool            `yaml:"cluster"`
+		ConnMaxAge config.Duration `yaml:"conn_max_age"`
+	}{ConnMaxAge: config.Duration(defaultConnMaxAge)}
 	if err := spec.Decode(&opts); err != nil {
 		return nil, err
 	}
-	c, err := redis.New(redis.Config{Name: spec.Name, URL: opts.URL, Cluster: opts.Cluster})
+	if err := checkConnMaxAge(spec, opts.ConnMaxAge); err != nil {
+		return nil, err
+	}
+	c, err := redis.New(redis.Config{Name: spec.Name, URL: opts.URL, Cluster: opts.Cluster, ConnMaxAge: opts.ConnMaxAge.D()})
 	if err != nil {
 		return nil, spec.Errorf("%v", err)
 	}
@@ -43,14 +49,20 @@ func redisCheck(spec config.Check, _ *config.Config) (healthjob.Check, error) {
 }
 
 // cacheCheck builds a cache check. Its options: url (required; redis://,
-// rediss:// or unix:// for Redis, memcached:// for memcached) and alias (the
-// cache's name in the check's name; default "default").
+// rediss:// or unix:// for Redis, memcached:// for memcached), alias (the
+// cache's name in the check's name; default "default") and conn_max_age,
+// how long the check keeps its connection between runs (default 60s; 0
+// connects afresh for every run).
 func cacheCheck(spec config.Check, _ *config.Config) (healthjob.Check, error) {
-	var opts struct {
-		URL   string `yaml:"url"`
-		Alias string `yaml:"alias"`
-	}
+	opts := struct {
+		URL        string          `yaml:"url"`
+		Alias      string          `yaml:"alias"`
+		ConnMaxAge config.Duration `yaml:"conn_max_age"`
+	}{ConnMaxAge: config.Duration(defaultConnMaxAge)}
 	if err := spec.Decode(&opts); err != nil {
+		return nil, err
+	}
+	if err := checkConnMaxAge(spec, opts.ConnMaxAge); err != nil {
 		return nil, err
 	}
 	var (
@@ -70,11 +82,19 @@ func cacheCheck(spec config.Check, _ *config.Config) (healthjob.Check, error) {
 	if err != nil {
 		return nil, spec.Errorf("%v", err)
 	}
-	c, err := cache.New(cache.Config{Name: spec.Name, Alias: opts.Alias, Backend: backend})
+	c, err := cache.New(cache.Config{Name: spec.Name, Alias: opts.Alias, Backend: backend, ConnMaxAge: opts.ConnMaxAge.D()})
 	if err != nil {
 		return nil, spec.Errorf("%v", err)
 	}
 	return c, nil
+}
+
+// checkConnMaxAge refuses a negative conn_max_age.
+func checkConnMaxAge(spec config.Check, age config.Duration) error {
+	if age < 0 {
+		return spec.Errorf("conn_max_age: must be 0 (a new connection every run) or more, got %s", age)
+	}
+	return nil
 }
 
 // rabbitmqCheck builds a rabbitmq check. Its option: url (default BROKER_URL,

@@ -1,15 +1,20 @@
 package cli
 
 import (
+	"context"
+	"crypto/rand"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/healthjob/healthjob/healthjobtest"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 func TestServiceCheckTypes(t *testing.T) {
 	down := healthjobtest.ClosedPort(t)
-	testEntries(t, serviceCheckTypes, []checkEntry{
+	testEntries(t, closing(t, serviceCheckTypes), []checkEntry{
 		{entry: `{type: redis}`, name: "RedisHealthCheck"},
 		{entry: `{type: redis, url: "redis://` + down + `/0", name: Sessions}`, name: "Sessions", status: "unavailable: Unable to connect to Redis: Connection was refused."},
 		{entry: `{type: redis, url: "redis://` + down + `", cluster: true}`, name: "RedisHealthCheck", status: "unavailable: Unable to connect to Redis: Connection was refused."},
@@ -17,6 +22,10 @@ func TestServiceCheckTypes(t *testing.T) {
 		{entry: `{type: redis, url: "redis://u:s3cret@cache:6379/x"}`, err: `2: checks[1] (redis): url: redis: invalid database number: "x"`},
 		{entry: `{type: redis, cluster: maybe}`, err: `2: checks[1] (redis): cluster: want true or false, got "maybe"`},
 		{entry: `{type: redis, db: 1}`, err: "2: checks[1] (redis): unknown option db"},
+		{entry: `{type: redis, url: "redis://` + down + `/0", conn_max_age: 0}`, name: "RedisHealthCheck", status: "unavailable: Unable to connect to Redis: Connection was refused."},
+		{entry: `{type: redis, url: "redis://` + down + `/0", conn_max_age: 5m}`, name: "RedisHealthCheck", status: "unavailable: Unable to connect to Redis: Connection was refused."},
+		{entry: `{type: redis, conn_max_age: -5s}`, err: "2: checks[1] (redis): conn_max_age: must be 0 (a new connection every run) or more, got -5s"},
+		{entry: `{type: redis, conn_max_age: soon}`, err: `2: checks[1] (redis): conn_max_age: want a duration such as 30, 10s, 500ms or 30d, got "soon"`},
 
 		{entry: `{type: cache, url: "redis://` + down + `"}`, name: "Cache backend: default", status: "unexpected result: Connection Error: connection refused"},
 		{entry: `{type: cache, url: "memcached://` + down + `", alias: sessions}`, name: "Cache backend: sessions", status: "unexpected result: Connection Error: connection refused"},
@@ -25,6 +34,10 @@ func TestServiceCheckTypes(t *testing.T) {
 		{entry: `{type: cache, url: "mongodb://u:s3cret@db"}`, err: `2: checks[1] (cache): url: "mongodb://u:*****@db": want redis://, rediss://, unix:// or memcached://`},
 		{entry: `{type: cache, url: "memcached://cache:port"}`, err: `2: checks[1] (cache): url: server "cache:port": want host or host:port`},
 		{entry: `{type: cache, url: "redis://:s3cret@cache/x"}`, err: `2: checks[1] (cache): url: redis: invalid database number: "x"`},
+		{entry: `{type: cache, url: "redis://` + down + `", conn_max_age: 0}`, name: "Cache backend: default", status: "unexpected result: Connection Error: connection refused"},
+		{entry: `{type: cache, url: "memcached://` + down + `", conn_max_age: 90}`, name: "Cache backend: default", status: "unexpected result: Connection Error: connection refused"},
+		{entry: `{type: cache, url: "redis://cache", conn_max_age: -5s}`, err: "2: checks[1] (cache): conn_max_age: must be 0 (a new connection every run) or more, got -5s"},
+		{entry: `{type: cache, url: "memcached://cache", conn_max_age: [1]}`, err: "2: checks[1] (cache): conn_max_age: want a duration such as 30, 10s, 500ms or 30d, got a list"},
 
 		{entry: `{type: rabbitmq}`, name: "RabbitMQHealthCheck"},
 		{entry: `{type: rabbitmq, url: "amqp://guest:guest@` + down + `/"}`, name: "RabbitMQHealthCheck", status: "unavailable: Unable to connect to RabbitMQ: Connection was refused."},
@@ -60,7 +73,7 @@ func TestServiceCheckTypesLive(t *testing.T) {
 	} {
 		t.Run(s.test, func(t *testing.T) {
 			healthjobtest.NeedService(t, s.addr, s.test)
-			testEntries(t, serviceCheckTypes, []checkEntry{{entry: s.entry, name: s.name, status: "working"}})
+			testEntries(t, closing(t, serviceCheckTypes), []checkEntry{{entry: s.entry, name: s.name, status: "working"}})
 		})
 	}
 }
@@ -72,4 +85,60 @@ func hostOf(t *testing.T, raw string) string {
 		t.Fatal(err)
 	}
 	return u.Host
+}
+
+// TestServiceConnMaxAge: a redis check and a cache check of Redis keep
+// their connection between runs, as conn_max_age's default says, until they
+// are closed; with conn_max_age 0 none outlives a run. The connection is
+// found on the server by the client_name of the URL.
+func TestServiceConnMaxAge(t *testing.T) {
+	raw := healthjobtest.Env("HEALTHJOB_REDIS_URL", "redis://127.0.0.1:6379/0")
+	healthjobtest.NeedService(t, hostOf(t, raw), "Redis (HEALTHJOB_REDIS_URL)")
+	opt, err := goredis.ParseURL(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := goredis.NewClient(opt)
+	t.Cleanup(func() { admin.Close() })
+	connections := func(name string) int {
+		list, err := admin.ClientList(context.Background()).Result()
+		if err != nil {
+			t.Fatalf("CLIENT LIST: %v", err)
+		}
+		return strings.Count(list, " name="+name+" ")
+	}
+	for _, typ := range []string{"redis", "cache"} {
+		for option, kept := range map[string]int{"": 1, ", conn_max_age: 10m": 1, ", conn_max_age: 0": 0} {
+			u, err := url.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := "healthjob_cli_" + strings.ToLower(rand.Text()[:10])
+			q := u.Query()
+			q.Set("client_name", name)
+			u.RawQuery = q.Encode()
+			entry := `{type: ` + typ + `, url: "` + u.String() + `"` + option + `}`
+			c, errText := buildEntry(t, serviceCheckTypes, "", entry)
+			if errText != "" {
+				t.Fatalf("%s: %s", entry, errText)
+			}
+			for range 2 {
+				healthjobtest.AssertStatus(t, c, 5*time.Second, "working")
+				if n := connections(name); n != kept {
+					t.Errorf("%s: %d connections after a run, want %d", entry, n, kept)
+				}
+			}
+			if err := closeCheck(c); err != nil {
+				t.Errorf("%s: close: %v", entry, err)
+			}
+			// The server forgets a closed connection a moment later.
+			n := connections(name)
+			for deadline := time.Now().Add(5 * time.Second); n != 0 && time.Now().Before(deadline); n = connections(name) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if n != 0 {
+				t.Errorf("%s: %d connections after close, want none", entry, n)
+			}
+		}
+	}
 }

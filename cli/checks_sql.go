@@ -57,8 +57,8 @@ func dbCheck(kind sqldb.Kind) checkType {
 		if name := sqldb.DefaultName(kind, opts.Alias); spec.Name == "" && len([]rune(name)) > healthjob.MaxNameLength {
 			return nil, spec.Errorf("alias: %q makes the name %s longer than %d characters; shorten it or set name", opts.Alias, name, healthjob.MaxNameLength)
 		}
-		if opts.ConnMaxAge < 0 {
-			return nil, spec.Errorf("conn_max_age: must be 0 (a new connection every run) or more, got %s", opts.ConnMaxAge)
+		if err := checkConnMaxAge(spec, opts.ConnMaxAge); err != nil {
+			return nil, err
 		}
 		c, err := dbEngines[driver](opts.URL, opts.Alias, spec.Name, kind, opts.ConnMaxAge.D())
 		if err != nil {

@@ -71,25 +71,38 @@ func TestCheck(t *testing.T) {
 		{"ValueRefused", &fake{setErr: fmt.Errorf("value too large: %w", cache.ErrValue)}, "unexpected result: ValueError"},
 		{"Hangs", &fake{hang: true}, "unexpected result: Connection Error: timeout"},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			healthjobtest.AssertStatus(t, mustNew(t, cache.Config{Backend: tt.backend}), 500*time.Millisecond, tt.want)
-			if tt.backend.openErr == nil && !tt.backend.closed {
-				t.Error("connection left open")
-			}
-			if len(tt.backend.keys) > 0 && tt.backend.setErr == nil && !tt.backend.hang {
-				t.Errorf("keys left behind: %v", tt.backend.keys)
-			}
-		})
+		for _, age := range []time.Duration{0, time.Minute} {
+			t.Run(fmt.Sprintf("%s, ConnMaxAge %s", tt.name, age), func(t *testing.T) {
+				backend := *tt.backend
+				c := mustNew(t, cache.Config{Backend: &backend, ConnMaxAge: age})
+				healthjobtest.AssertStatus(t, c, 500*time.Millisecond, tt.want)
+				if age == 0 && backend.openErr == nil && !backend.closed {
+					t.Error("connection left open")
+				}
+				if err := c.Close(); err != nil {
+					t.Errorf("Close() = %v", err)
+				}
+				if backend.openErr == nil && !backend.closed {
+					t.Error("connection left open after Close")
+				}
+				if len(backend.keys) > 0 && backend.setErr == nil && !backend.hang {
+					t.Errorf("keys left behind: %v", backend.keys)
+				}
+			})
+		}
 	}
 }
 
 func TestCheckMismatch(t *testing.T) {
-	f := &fake{value: "itdoesnot"}
-	got, _ := healthjobtest.Result(mustNew(t, cache.Config{Backend: f}), time.Second)
-	key, ok := strings.CutPrefix(got, "unavailable: Cache key ")
-	key, ok2 := strings.CutSuffix(key, " does not match")
-	if !ok || !ok2 || !strings.HasPrefix(key, "djangohealthcheck_test:") || len(key) != len("djangohealthcheck_test:")+36 {
-		t.Errorf("status = %q, want unavailable: Cache key djangohealthcheck_test:<uuid> does not match", got)
+	for _, age := range []time.Duration{0, time.Minute} {
+		c := mustNew(t, cache.Config{Backend: &fake{value: "itdoesnot"}, ConnMaxAge: age})
+		got, _ := healthjobtest.Result(c, time.Second)
+		key, ok := strings.CutPrefix(got, "unavailable: Cache key ")
+		key, ok2 := strings.CutSuffix(key, " does not match")
+		if !ok || !ok2 || !strings.HasPrefix(key, "djangohealthcheck_test:") || len(key) != len("djangohealthcheck_test:")+36 {
+			t.Errorf("ConnMaxAge %s: status = %q, want unavailable: Cache key djangohealthcheck_test:<uuid> does not match", age, got)
+		}
+		c.Close()
 	}
 }
 
@@ -116,5 +129,8 @@ func TestNew(t *testing.T) {
 	}
 	if _, err := cache.New(cache.Config{}); err == nil || err.Error() != "cache: no backend" {
 		t.Errorf("New(no backend) = %v, want cache: no backend", err)
+	}
+	if _, err := cache.New(cache.Config{Backend: &fake{}, ConnMaxAge: -time.Second}); err == nil || err.Error() != "cache: ConnMaxAge must be 0 or more, got -1s" {
+		t.Errorf("New(ConnMaxAge -1s) = %v, want cache: ConnMaxAge must be 0 or more, got -1s", err)
 	}
 }

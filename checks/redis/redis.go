@@ -2,9 +2,10 @@
 // does. Each run of the check
 //
 //  1. connects to the server that Config.URL names: TLS for rediss://, AUTH
-//     with the URL's user and password, SELECT of its database number;
+//     with the URL's user and password, SELECT of its database number —
+//     or takes the connection it kept from an earlier run (below);
 //  2. sends PING and reads the reply;
-//  3. closes the connection.
+//  3. closes the connection, or keeps it for the next run.
 //
 // Its status texts:
 //
@@ -26,7 +27,28 @@
 //
 // A URL with master_name reaches the master through Redis Sentinel; the
 // URL's host and each addr are Sentinels. Other go-redis query parameters
-// (dial_timeout, read_timeout, protocol, …) are accepted too.
+// (dial_timeout, read_timeout, protocol, client_name, …) are accepted too.
+//
+// With Config.ConnMaxAge above 0 (the monitor's conn_max_age, 60s unless
+// set) the check keeps its client between runs, with at most one connection
+// to the server: a run then costs one round trip, where a new client costs
+// its own set-up, a TCP connect, a TLS handshake for rediss://, and HELLO,
+// AUTH and SELECT, over ten times the CPU (BenchmarkCheck). The connection is
+// replaced once it is ConnMaxAge old or has been idle that long, so a new
+// connect and login are still proven at least that often. Through Sentinel
+// the client also keeps a connection to a Sentinel and the subscription
+// go-redis uses to follow a failover; with a Cluster it keeps one connection
+// per node client go-redis made (a seed that the slot map names otherwise,
+// as ":7000" for "127.0.0.1:7000", counts as one more). A run that fails on
+// the kept client (the server closed the connection: a restart, CLIENT
+// KILL, the server's idle timeout) is tried again at once with a new
+// client, so it reports what a new client gets: working when the server is
+// up, and otherwise the very texts above. A client whose run failed is not
+// kept. The trade-off: a login that starts to fail (a changed password, an
+// ACL user switched off) goes unseen until the connection is replaced, and
+// the check holds one of the server's connections (maxclients). Close the
+// check to release it. With ConnMaxAge 0 each run connects afresh and
+// closes its connection before returning.
 package redis
 
 import (
@@ -37,7 +59,9 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/healthjob/healthjob"
 	"github.com/redis/go-redis/v9"
@@ -54,6 +78,13 @@ type Config struct {
 	Name    string // the check's name; default DefaultName
 	URL     string // the server; default DefaultURL
 	Cluster bool   // URL names seed nodes of a Redis Cluster
+	// ConnMaxAge is how long the check may keep its connection between
+	// runs: it is replaced once it is that old, or has been idle that long.
+	// It overrides the URL's pool options (pool_size, pipeline_pool_size,
+	// min_idle_conns, conn_max_lifetime, conn_max_idle_time). Close the
+	// check to release the connection. 0 connects for each run and
+	// disconnects before the run returns.
+	ConnMaxAge time.Duration
 }
 
 func (c *Config) defaults() {
@@ -65,27 +96,39 @@ func (c *Config) defaults() {
 	}
 }
 
-// Check pings a Redis server. It opens a client for each run and closes it
-// before returning, so nothing stays connected between runs.
+// Check pings a Redis server: see the package documentation.
 type Check struct {
-	name   string
-	master string // the Sentinels' name of the master, "" without Sentinel
-	client func() redis.UniversalClient
+	name       string
+	master     string // the Sentinels' name of the master, "" without Sentinel
+	client     func() redis.UniversalClient
+	connMaxAge time.Duration
+
+	mu   sync.Mutex
+	kept redis.UniversalClient // the client a run passed with, for the next; nil when none
 }
 
-var _ healthjob.Check = (*Check)(nil)
+var (
+	_ healthjob.Check = (*Check)(nil)
+	_ io.Closer       = (*Check)(nil)
+)
 
-// New returns a Check, or an error when the URL does not parse. The error
-// never shows the URL's password.
+// New returns a Check, or an error when the URL does not parse or
+// ConnMaxAge is negative. The error never shows the URL's password.
 func New(cfg Config) (*Check, error) {
 	cfg.defaults()
-	c := &Check{name: cfg.Name}
+	if cfg.ConnMaxAge < 0 {
+		return nil, fmt.Errorf("redis: ConnMaxAge must be 0 or more, got %s", cfg.ConnMaxAge)
+	}
+	c := &Check{name: cfg.Name, connMaxAge: cfg.ConnMaxAge}
+	age := cfg.ConnMaxAge
 	u, err := url.Parse(cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("url: %w", urlError(err))
 	}
 	// A health check reports what it finds: no retries that hide a refused
-	// connection, and the run's context bounds every socket operation.
+	// connection, and the run's context bounds every socket operation. A
+	// client kept between runs (age > 0) holds one connection (per node)
+	// for pipelines too, dials none ahead, and replaces one age old.
 	switch {
 	case cfg.Cluster:
 		opt, err := redis.ParseClusterURL(cfg.URL)
@@ -96,6 +139,9 @@ func New(cfg Config) (*Check, error) {
 			o := *opt
 			o.ContextTimeoutEnabled = true
 			o.DialerRetries = max(o.DialerRetries, 1)
+			if age > 0 {
+				o.PoolSize, o.PipelinePoolSize, o.MinIdleConns, o.ConnMaxLifetime, o.ConnMaxIdleTime = 1, -1, 0, age, age
+			}
 			return redis.NewClusterClient(&o)
 		}
 	case u.Query().Has("master_name"):
@@ -111,6 +157,9 @@ func New(cfg Config) (*Check, error) {
 				o.MaxRetries = -1
 			}
 			o.DialerRetries = max(o.DialerRetries, 1)
+			if age > 0 {
+				o.PoolSize, o.PipelinePoolSize, o.MinIdleConns, o.ConnMaxLifetime, o.ConnMaxIdleTime = 1, -1, 0, age, age
+			}
 			return redis.NewFailoverClient(&o)
 		}
 	default:
@@ -126,6 +175,9 @@ func New(cfg Config) (*Check, error) {
 			}
 			o.DialerRetries = 1
 			o.PoolSize = 1
+			if age > 0 {
+				o.PipelinePoolSize, o.MinIdleConns, o.ConnMaxLifetime, o.ConnMaxIdleTime = -1, 0, age, age
+			}
 			return redis.NewClient(&o)
 		}
 	}
@@ -135,20 +187,79 @@ func New(cfg Config) (*Check, error) {
 // Name returns the check's name.
 func (c *Check) Name() string { return c.name }
 
-// Check connects, pings and disconnects.
+// Check pings the server, on the kept client when there is one.
 func (c *Check) Check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	client := c.client()
-	err := client.Ping(ctx).Err()
-	if cerr := client.Close(); err == nil && cerr != nil {
-		err = cerr
+	if c.connMaxAge == 0 {
+		client := c.client()
+		err := client.Ping(ctx).Err()
+		if cerr := client.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err == nil {
+			return nil
+		}
+		return c.status(err)
 	}
-	if err == nil {
+	client, kept := c.take()
+	err := client.Ping(ctx).Err()
+	if err != nil && kept && ctx.Err() == nil {
+		// The server may have closed the kept connection without go-redis
+		// noticing before the PING (a TLS connection, a reset that comes
+		// only in answer to a write): a new client tells what it finds.
+		client.Close()
+		client = c.client()
+		err = client.Ping(ctx).Err()
+	}
+	if err != nil {
+		// Not kept: after a failed dial go-redis answers from the error it
+		// remembers until a dial of its own succeeds.
+		client.Close()
+		return c.status(err)
+	}
+	c.keep(client)
+	return nil
+}
+
+// Close releases the client the check keeps between runs (ConnMaxAge), its
+// connection and goroutines; a later run would make another. Call it once
+// no run is in progress.
+func (c *Check) Close() error {
+	c.mu.Lock()
+	client := c.kept
+	c.kept = nil
+	c.mu.Unlock()
+	if client == nil {
 		return nil
 	}
-	return c.status(err)
+	return client.Close()
+}
+
+// take returns the kept client, which the run then owns, or a new one.
+func (c *Check) take() (client redis.UniversalClient, kept bool) {
+	c.mu.Lock()
+	client = c.kept
+	c.kept = nil
+	c.mu.Unlock()
+	if client != nil {
+		return client, true
+	}
+	return c.client(), false
+}
+
+// keep keeps the client of a run that passed, unless a run at the same time
+// kept its own.
+func (c *Check) keep(client redis.UniversalClient) {
+	c.mu.Lock()
+	if c.kept == nil {
+		c.kept, client = client, nil
+	}
+	c.mu.Unlock()
+	if client != nil {
+		client.Close()
+	}
 }
 
 // status renders err as django-health-check's redis plugin does.

@@ -15,6 +15,7 @@ import (
 	"github.com/healthjob/healthjob/checks/redis"
 	"github.com/healthjob/healthjob/healthjobtest"
 	goredis "github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
 )
 
 const timeout = time.Second
@@ -142,6 +143,11 @@ func TestCheckSentinel(t *testing.T) {
 			healthjobtest.AssertStatus(t, mustNew(t, redis.Config{URL: tt.url}), timeout, tt.want)
 		})
 	}
+	t.Run("ConnMaxAge", func(t *testing.T) {
+		before := goleak.IgnoreCurrent()
+		c, name := kept(t, "redis://"+sentinel+"/0?master_name=healthjob", time.Minute)
+		assertKeeps(t, c, mustClient(t, healthy), name, 1, before) // to the master
+	})
 }
 
 // TestCheckCluster runs a one-node Redis Cluster that owns every slot.
@@ -160,6 +166,13 @@ func TestCheckCluster(t *testing.T) {
 	healthjobtest.AssertStatus(t, mustNew(t, redis.Config{URL: "redis://" + node, Cluster: true}), timeout, "working")
 	healthjobtest.AssertStatus(t, mustNew(t, redis.Config{URL: "redis://" + healthjobtest.ClosedPort(t), Cluster: true}), timeout,
 		"unavailable: Unable to connect to Redis: Connection was refused.")
+	t.Run("ConnMaxAge", func(t *testing.T) {
+		before := goleak.IgnoreCurrent()
+		c, name := keptCfg(t, redis.Config{URL: "redis://" + node, Cluster: true, ConnMaxAge: time.Minute})
+		// Two: the node's own CLUSTER SLOTS names it ":port", which go-redis
+		// takes for another node than the seed it asked, 127.0.0.1:port.
+		assertKeeps(t, c, admin, name, 2, before)
+	})
 }
 
 // startRedis starts a redis-server (a Sentinel when sentinel is set) on a

@@ -1,8 +1,11 @@
 // Package memcached is the memcached backend of checks/cache, over
-// gomemcache: each run of the check opens a client to the servers of a
-// memcached://host[:11211][,host2[:11211]…] URL and closes it afterwards.
-// gomemcache has no context API, so every operation's socket timeout is the
-// time left until the context's deadline.
+// gomemcache: the check opens a client to the servers of a
+// memcached://host[:11211][,host2[:11211]…] URL for each run and closes it
+// afterwards, or keeps it between runs (cache.Config.ConnMaxAge) with a
+// connection to each server a key went to. Names are resolved when the
+// client is opened. gomemcache has no context API, so every operation's
+// socket timeout, and a connect's, is the time left until the deadline of
+// the run's context.
 package memcached
 
 import (
@@ -53,7 +56,8 @@ func New(rawURL string) (*Backend, error) {
 	return b, nil
 }
 
-// Open returns a client of the servers that connects within ctx.
+// Open returns a client of the servers, which connects within the context
+// of the operation that needs a connection.
 func (b *Backend) Open(ctx context.Context) (cache.Conn, error) {
 	// gomemcache resolves names without a context: resolve them here, within ctx.
 	addrs := make([]string, len(b.servers))
@@ -69,14 +73,14 @@ func (b *Backend) Open(ctx context.Context) (cache.Conn, error) {
 	if err := servers.SetServers(addrs...); err != nil {
 		return nil, err
 	}
-	c := conn{memcache.NewFromSelector(servers)}
+	c := &conn{c: memcache.NewFromSelector(servers), ctx: ctx}
 	c.c.DialContext = func(_ context.Context, network, addr string) (net.Conn, error) {
-		nc, err := new(net.Dialer).DialContext(ctx, network, addr)
+		nc, err := new(net.Dialer).DialContext(c.ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
 		// gomemcache sets the socket's deadline Timeout after the dial: count it from now.
-		if err := c.within(ctx); err != nil {
+		if err := c.within(c.ctx); err != nil {
 			nc.Close()
 			return nil, err
 		}
@@ -85,28 +89,35 @@ func (b *Backend) Open(ctx context.Context) (cache.Conn, error) {
 	return c, nil
 }
 
-type conn struct{ c *memcache.Client }
+// conn is a client, used by one run at a time.
+type conn struct {
+	c   *memcache.Client
+	ctx context.Context // the context of the operation under way, for its dial
+}
 
 // within sets the client's socket timeout to the time left until ctx's
-// deadline, for the operation that follows.
-func (c conn) within(ctx context.Context) error {
+// deadline (gomemcache's default without one), for the operation that
+// follows.
+func (c *conn) within(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	c.ctx = ctx
+	c.c.Timeout = 0 // gomemcache's default
 	if deadline, ok := ctx.Deadline(); ok {
-		c.c.Timeout = max(time.Until(deadline), time.Nanosecond) // 0 means gomemcache's default
+		c.c.Timeout = max(time.Until(deadline), time.Nanosecond)
 	}
 	return nil
 }
 
-func (c conn) Set(ctx context.Context, key, value string, ttl time.Duration) error {
+func (c *conn) Set(ctx context.Context, key, value string, ttl time.Duration) error {
 	if err := c.within(ctx); err != nil {
 		return err
 	}
 	return timeout(c.c.Set(&memcache.Item{Key: key, Value: []byte(value), Expiration: int32(ttl / time.Second)}))
 }
 
-func (c conn) Get(ctx context.Context, key string) (string, error) {
+func (c *conn) Get(ctx context.Context, key string) (string, error) {
 	if err := c.within(ctx); err != nil {
 		return "", err
 	}
@@ -120,7 +131,7 @@ func (c conn) Get(ctx context.Context, key string) (string, error) {
 	return string(item.Value), nil
 }
 
-func (c conn) Delete(ctx context.Context, key string) error {
+func (c *conn) Delete(ctx context.Context, key string) error {
 	if err := c.within(ctx); err != nil {
 		return err
 	}
@@ -130,7 +141,7 @@ func (c conn) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-func (c conn) Close() error { return c.c.Close() }
+func (c *conn) Close() error { return c.c.Close() }
 
 // timeout makes gomemcache's connect timeout a timeout error, as a socket's is.
 func timeout(err error) error {

@@ -40,9 +40,28 @@ func TestCheck(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			healthjobtest.AssertStatus(t, check(t, tt.url), timeout, tt.want)
+			// A check that keeps its connection fails with the same texts.
+			healthjobtest.AssertStatus(t, kept(t, tt.url, time.Minute), timeout, tt.want)
 		})
 	}
 	healthjobtest.Conformance(t, check(t, "memcached://"+addr))
+	healthjobtest.Conformance(t, kept(t, "memcached://"+addr, time.Minute))
+}
+
+// kept returns a check of url that keeps its connections for age; it is
+// closed with the test.
+func kept(t *testing.T, url string, age time.Duration) *cache.Check {
+	t.Helper()
+	b, err := memcached.New(url)
+	if err != nil {
+		t.Fatalf("New(%q): %v", url, err)
+	}
+	c, err := cache.New(cache.Config{Backend: b, ConnMaxAge: age})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // TestCheckUnknownHost shows that a name that does not resolve fails the

@@ -1,7 +1,8 @@
 // Package rediscache is the Redis backend of checks/cache, over go-redis:
-// each run of the check opens a client to the server of a
+// the check opens a client of one connection to the server of a
 // redis://[[user]:password@]host[:port][/db] URL (rediss:// for TLS,
-// unix:///path?db=N for a socket) and closes it afterwards.
+// unix:///path?db=N for a socket) for each run and closes it afterwards,
+// or keeps it between runs (cache.Config.ConnMaxAge).
 package rediscache
 
 import (
@@ -37,7 +38,7 @@ func New(rawURL string) (*Backend, error) {
 }
 
 // Open returns a client of one connection, without retries, whose socket
-// operations end at ctx's deadline.
+// operations end at the deadline of each operation's context.
 func (b *Backend) Open(context.Context) (cache.Conn, error) {
 	o := *b.opt
 	o.ContextTimeoutEnabled = true

@@ -65,9 +65,28 @@ func TestCheck(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			healthjobtest.AssertStatus(t, check(t, tt.url), timeout, tt.want)
+			// A check that keeps its connection fails with the same texts.
+			healthjobtest.AssertStatus(t, kept(t, tt.url, time.Minute), timeout, tt.want)
 		})
 	}
 	healthjobtest.Conformance(t, check(t, raw))
+	healthjobtest.Conformance(t, kept(t, raw, time.Minute))
+}
+
+// kept returns a check of rawURL that keeps its connection for age; it is
+// closed with the test.
+func kept(t *testing.T, rawURL string, age time.Duration) *cache.Check {
+	t.Helper()
+	b, err := rediscache.New(rawURL)
+	if err != nil {
+		t.Fatalf("New(%q): %v", rawURL, err)
+	}
+	c, err := cache.New(cache.Config{Backend: b, ConnMaxAge: age})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 func TestNew(t *testing.T) {

@@ -1,0 +1,53 @@
+package rediscache_test
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/healthjob/healthjob/checks/cache"
+	"github.com/healthjob/healthjob/checks/cache/rediscache"
+	"github.com/healthjob/healthjob/healthjobtest"
+)
+
+// BenchmarkCheck runs the check against the test server with a connection
+// per run (ConnMaxAge 0) and with a kept one. cpu-ns/op is the CPU time of
+// this process per run; the server's comes on top.
+func BenchmarkCheck(b *testing.B) {
+	b.Run("ConnMaxAge=0s", func(b *testing.B) { benchmark(b, 0) })
+	b.Run("ConnMaxAge=1m0s", func(b *testing.B) { benchmark(b, time.Minute) })
+}
+
+func benchmark(b *testing.B, age time.Duration) {
+	srv := healthjobtest.Env("HEALTHJOB_REDIS_URL", "redis://127.0.0.1:6379/0")
+	backend, err := rediscache.New(srv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := cache.New(cache.Config{Backend: backend, ConnMaxAge: age})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Check(context.Background()); err != nil {
+		healthjobtest.Missing(b, fmt.Sprintf("Redis (HEALTHJOB_REDIS_URL): %v", err))
+	}
+	cpu := cpuTime(b)
+	for b.Loop() {
+		if err := c.Check(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
