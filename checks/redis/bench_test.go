@@ -1,9 +1,9 @@
+//go:build unix
+
 package redis_test
 
 import (
-	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,25 +23,7 @@ func BenchmarkCheck(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("ConnMaxAge=%s", age), func(b *testing.B) {
 			defer c.Close()
-			if err := c.Check(context.Background()); err != nil {
-				healthjobtest.Missing(b, "Redis (HEALTHJOB_REDIS_URL): "+err.Error())
-			}
-			cpu := cpuTime(b)
-			for b.Loop() {
-				if err := c.Check(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
+			healthjobtest.BenchmarkCheck(b, c, "Redis (HEALTHJOB_REDIS_URL)")
 		})
 	}
-}
-
-// cpuTime is the CPU time the process has used, user and system.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

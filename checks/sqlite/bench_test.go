@@ -1,16 +1,17 @@
+//go:build unix
+
 package sqlite_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/healthjob/healthjob/checks/sqldb"
 	"github.com/healthjob/healthjob/checks/sqlite"
+	"github.com/healthjob/healthjob/healthjobtest"
 )
 
 // BenchmarkCheck runs each check with a connection per run (ConnMaxAge 0)
@@ -43,23 +44,8 @@ func BenchmarkCheck(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("%s/ConnMaxAge=%s", c.Name(), age), func(b *testing.B) {
 				defer c.Close()
-				cpu := cpuTime(b)
-				for b.Loop() {
-					if err := c.Check(context.Background()); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
+				healthjobtest.BenchmarkCheck(b, c, "SQLite")
 			})
 		}
 	}
-}
-
-// cpuTime is the CPU time the process has used, user and system.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

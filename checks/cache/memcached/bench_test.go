@@ -1,9 +1,8 @@
+//go:build unix
+
 package memcached_test
 
 import (
-	"context"
-	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,23 +30,5 @@ func benchmark(b *testing.B, age time.Duration) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.Check(context.Background()); err != nil {
-		healthjobtest.Missing(b, fmt.Sprintf("memcached (HEALTHJOB_MEMCACHED_ADDR): %v", err))
-	}
-	cpu := cpuTime(b)
-	for b.Loop() {
-		if err := c.Check(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
-}
-
-// cpuTime is the CPU time the process has used, user and system.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	healthjobtest.BenchmarkCheck(b, c, "memcached (HEALTHJOB_MEMCACHED_ADDR)")
 }
