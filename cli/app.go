@@ -175,21 +175,27 @@ func outboxPath(cfg *config.Config) string {
 		return cfg.SyncOutboxPath
 	}
 	const name = "healthjob-outbox.db"
-	driver, dsn, err := sqldb.ParseURL(cfg.DatabaseURL)
-	path, _, _ := strings.Cut(dsn, "?")
-	if err != nil || driver != sqldb.DriverSQLite || path == ":memory:" {
+	path, ok := sqliteFile(cfg.DatabaseURL)
+	if !ok {
 		return name
 	}
 	return filepath.Join(filepath.Dir(path), name)
+}
+
+// sqliteFile is the file of a SQLite database URL; false for another
+// engine, or a database in memory.
+func sqliteFile(url string) (string, bool) {
+	driver, dsn, err := sqldb.ParseURL(url)
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	return path, err == nil && driver == sqldb.DriverSQLite && path != ":memory:"
 }
 
 // existingStore refuses a SQLite DATABASE_URL whose file is missing, for
 // the commands that only read: opening it would create an empty database,
 // most often in the wrong directory.
 func existingStore(cfg *config.Config) error {
-	driver, dsn, err := sqldb.ParseURL(cfg.DatabaseURL)
-	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
-	if err != nil || driver != sqldb.DriverSQLite || path == ":memory:" {
+	path, ok := sqliteFile(cfg.DatabaseURL)
+	if !ok {
 		return nil
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
